@@ -1,0 +1,3 @@
+module github.com/jack-paas/jack
+
+go 1.26.8

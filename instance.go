@@ -1,0 +1,31 @@
+package jack
+
+import "time"
+
+// Instance states, as `jack ps` shows them.
+const (
+	InstanceStarting  = "starting"  // created, not yet healthy
+	InstanceHealthy   = "healthy"   // passed its health check; routed if web
+	InstanceUnhealthy = "unhealthy" // running but failing its health check; not routed
+	InstanceDraining  = "draining"  // out of rotation, finishing in-flight requests
+	InstanceStopping  = "stopping"  // sent SIGTERM
+	InstanceExited    = "exited"    // not running; about to be replaced or removed
+)
+
+// Instance is one container running one process of one release.
+type Instance struct {
+	ID        string    `json:"id"`   // the container's ID
+	Name      string    `json:"name"` // process.slot, e.g. web.2
+	Process   string    `json:"process"`
+	Slot      int       `json:"slot"`
+	Release   int       `json:"release"` // the release it was started for
+	Version   string    `json:"version"`
+	Address   string    `json:"address"` // host:port the router and health checks reach
+	State     string    `json:"state"`
+	ExitCode  int       `json:"exit_code,omitempty"`
+	Restarts  int       `json:"restarts"`
+	StartedAt time.Time `json:"started_at"`
+	// LastCheck is the time of the last health check and its outcome.
+	LastCheck      time.Time `json:"last_check,omitempty"`
+	LastCheckError string    `json:"last_check_error,omitempty"`
+}

@@ -1,0 +1,48 @@
+package jack
+
+import (
+	"context"
+	"time"
+)
+
+// DeployRequest asks to deploy an image (making a new version) or an
+// existing version to an environment.
+type DeployRequest struct {
+	App, Env string
+	// Image is the reference of an image present on the engine; it is
+	// pinned to its ID when the version is made.
+	Image string `json:"image,omitempty"`
+	// Version deploys an existing version by label instead of Image.
+	Version string `json:"version,omitempty"`
+	// Manifest is the content of the -f file, ManifestName its name.
+	Manifest     string        `json:"manifest,omitempty"`
+	ManifestName string        `json:"manifest_name,omitempty"`
+	Label        string        `json:"label,omitempty"`
+	Strategy     string        `json:"strategy,omitempty"`
+	Timeout      time.Duration `json:"timeout,omitempty"`
+}
+
+// Orchestrator moves environments between releases with the guarantees of
+// product.md: health-gated, drained, undone on failure. Each method that
+// starts a deployment returns it running; WaitDeployment follows it.
+// ECONFLICT while another deployment of the environment runs.
+type Orchestrator interface {
+	Deploy(ctx context.Context, req DeployRequest) (*Deployment, error)
+	// Rollback deploys a copy of release to (0: the last one that served
+	// before the current one).
+	Rollback(ctx context.Context, app, env string, to int) (*Deployment, error)
+	// SetConfig sets and unsets config vars; returns a nil deployment when
+	// nothing runs yet and the change was only stored.
+	SetConfig(ctx context.Context, app, env string, set map[string]string, unset []string) (*Deployment, error)
+	// Scale sets the instance count of processes; nil deployment as SetConfig.
+	Scale(ctx context.Context, app, env string, scale map[string]int) (*Deployment, error)
+	// Restart replaces every instance of process ("" for all) with a fresh one.
+	Restart(ctx context.Context, app, env, process string) (*Deployment, error)
+	// Instances returns an environment's instances as they are now.
+	Instances(ctx context.Context, app, env string) ([]*Instance, error)
+	// DeleteEnv stops an environment's instances and removes it.
+	DeleteEnv(ctx context.Context, app, env string) error
+	// WaitDeployment returns the deployment once it has more than seen steps
+	// or has ended, or when ctx ends.
+	WaitDeployment(ctx context.Context, id int64, seen int) (*Deployment, error)
+}

@@ -1,0 +1,102 @@
+package jack
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Labels Jack puts on everything it creates in the engine. Jack touches no
+// container, image or network without LabelManaged.
+const (
+	LabelManaged    = "dev.jack.managed" // "true"
+	LabelApp        = "dev.jack.app"
+	LabelEnv        = "dev.jack.env"
+	LabelProcess    = "dev.jack.process"
+	LabelSlot       = "dev.jack.slot"
+	LabelRelease    = "dev.jack.release"
+	LabelVersion    = "dev.jack.version"
+	LabelSpec       = "dev.jack.spec" // hash of what the instance runs; equal hashes are interchangeable
+	LabelDeployment = "dev.jack.deployment"
+	LabelPort       = "dev.jack.port"
+)
+
+// InstanceSpec is everything a runtime needs to start one instance.
+type InstanceSpec struct {
+	App, Env    string
+	Process     string
+	Slot        int
+	Release     int
+	Version     string // the version's label
+	Deployment  int64  // the deployment that started it
+	Spec        string // hash of image, command, config and resources
+	Image       string // image ID
+	Command     []string
+	Environ     []string // KEY=VALUE
+	Port        int
+	Memory      int64
+	CPUs        float64
+	StopTimeout time.Duration
+}
+
+// Name returns the instance's name, process.slot.
+func (s *InstanceSpec) Name() string { return InstanceName(s.Process, s.Slot) }
+
+// Container is what a runtime reports of an instance it runs or ran.
+type Container struct {
+	ID         string
+	App, Env   string
+	Process    string
+	Slot       int
+	Release    int
+	Version    string
+	Deployment int64
+	Spec       string
+	Address    string // ip:port on the network the router reaches
+	Running    bool
+	ExitCode   int
+	OOMKilled  bool
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Name returns the instance's name, process.slot.
+func (c *Container) Name() string { return InstanceName(c.Process, c.Slot) }
+
+// ContainerEvent tells that an instance changed state in the engine.
+type ContainerEvent struct {
+	ID       string
+	App, Env string
+	Action   string // "start", "die", "oom", or "resync" after the event stream was lost
+	ExitCode int
+}
+
+// Runtime runs instances: one Docker engine now, a Swarm later. Methods
+// return EUNAVAILABLE when the engine does not answer.
+type Runtime interface {
+	// InspectImage returns what the runtime knows of an image present on it.
+	// ENOTFOUND if it is not there.
+	InspectImage(ctx context.Context, ref string) (ImageInfo, error)
+	// Start creates and starts an instance and returns it running, with its
+	// address. The instance is not yet known to be healthy.
+	Start(ctx context.Context, spec *InstanceSpec) (*Container, error)
+	// Stop sends SIGTERM, waits up to timeout, kills, and removes the
+	// instance. Stopping one that is gone is not an error.
+	Stop(ctx context.Context, id string, timeout time.Duration) error
+	// List returns the instances of an environment ("" for all) found by
+	// their labels, running or not.
+	List(ctx context.Context, app, env string) ([]*Container, error)
+	// Inspect returns one instance. ENOTFOUND if it is gone.
+	Inspect(ctx context.Context, id string) (*Container, error)
+	// Logs returns up to the last n lines the instance wrote, stdout and stderr.
+	Logs(ctx context.Context, id string, n int) ([]string, error)
+	// Watch sends instance events until ctx ends, reconnecting when the
+	// engine restarts and sending a "resync" event when events may have been
+	// missed.
+	Watch(ctx context.Context) <-chan ContainerEvent
+}
+
+// InstanceName returns process.slot.
+func InstanceName(process string, slot int) string {
+	return process + "." + strconv.Itoa(slot)
+}
