@@ -104,7 +104,10 @@ func (m *Manifest) WithDefaults(image ImageInfo) *Manifest {
 		out.Processes[DefaultProcessName] = &Process{}
 	}
 	for name, p := range m.Processes {
-		cp := *p
+		cp := Process{}
+		if p != nil {
+			cp = *p
+		}
 		out.Processes[name] = &cp
 	}
 	for name, p := range out.Processes {
@@ -166,9 +169,13 @@ func (m *Manifest) ProcessNames() []string {
 
 // Validate checks values that parse but make no sense.
 func (m *Manifest) Validate() error {
-	for name, p := range m.Processes {
+	for _, name := range m.ProcessNames() {
 		if err := ValidateName("process", name); err != nil {
 			return err
+		}
+		p := m.Processes[name]
+		if p == nil {
+			continue
 		}
 		if p.Port < 0 || p.Port > 65535 {
 			return Errorf(EINVALID, "processes.%s.port %d is not a TCP port (1-65535)", name, p.Port)
@@ -184,6 +191,9 @@ func (m *Manifest) Validate() error {
 		}
 		if p.CPUs < 0 {
 			return Errorf(EINVALID, "processes.%s.cpus must be positive", name)
+		}
+		if p.Stop < 0 || p.Health != nil && (p.Health.Interval < 0 || p.Health.Timeout < 0) {
+			return Errorf(EINVALID, "processes.%s durations must be positive", name)
 		}
 	}
 	if m.Deploy.Strategy != "" {

@@ -10,6 +10,7 @@ import (
 // container, image or network without LabelManaged.
 const (
 	LabelManaged    = "dev.jack.managed" // "true"
+	LabelOwner      = "dev.jack.owner"   // the ID of the Jack installation (data folder) that made it
 	LabelApp        = "dev.jack.app"
 	LabelEnv        = "dev.jack.env"
 	LabelProcess    = "dev.jack.process"
@@ -23,6 +24,7 @@ const (
 
 // InstanceSpec is everything a runtime needs to start one instance.
 type InstanceSpec struct {
+	Owner       string // the installation's ID; a runtime lists only its owner's instances
 	App, Env    string
 	Process     string
 	Slot        int
@@ -45,6 +47,7 @@ func (s *InstanceSpec) Name() string { return InstanceName(s.Process, s.Slot) }
 // Container is what a runtime reports of an instance it runs or ran.
 type Container struct {
 	ID         string
+	Owner      string
 	App, Env   string
 	Process    string
 	Slot       int
@@ -52,12 +55,14 @@ type Container struct {
 	Version    string
 	Deployment int64
 	Spec       string
-	Address    string // ip:port on the network the router reaches
-	Running    bool
-	ExitCode   int
-	OOMKilled  bool
-	StartedAt  time.Time
-	FinishedAt time.Time
+	// StopTimeout is how long the instance is given to exit after SIGTERM.
+	StopTimeout time.Duration
+	Address     string // ip:port on the network the router reaches
+	Running     bool
+	ExitCode    int
+	OOMKilled   bool
+	StartedAt   time.Time
+	FinishedAt  time.Time
 }
 
 // Name returns the instance's name, process.slot.

@@ -1,0 +1,547 @@
+package jack
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Keys of jack.yaml. laterManifestKeys belong to a later version of Jack; they are
+// refused by name so that a manifest never half-works.
+var (
+	manifestKeys      = []string{"processes", "deploy"}
+	laterManifestKeys = []string{"release", "static", "cron", "volumes"}
+	processKeys       = []string{"command", "port", "instances", "health", "memory", "cpus", "stop_timeout"}
+	healthCheckKeys   = []string{"path", "interval", "timeout"}
+	deployKeys        = []string{"strategy", "batch", "drain", "timeout"}
+)
+
+// ParseManifest reads a jack.yaml manifest; name is the file's name, used
+// in errors. An empty file gives an empty manifest, to which WithDefaults
+// gives one web process. Every error is an EINVALID *Error of one line,
+// "NAME:LINE: what is wrong", naming the key that is wrong.
+//
+// A command given as a string is split into words as a shell would split
+// it, honouring single quotes, double quotes and backslashes, but no shell
+// runs it: a command that needs one ($VAR, pipes, &&) is refused with a hint
+// to write it as [sh, -c, "..."].
+func ParseManifest(name string, data []byte) (*Manifest, error) {
+	if name == "" {
+		name = "manifest"
+	}
+	p := &manifestParser{file: name}
+	root, err := p.document(data)
+	if err != nil {
+		return nil, err
+	}
+	m := &Manifest{}
+	if root != nil {
+		if err := p.manifest(root, m); err != nil {
+			return nil, err
+		}
+	}
+	if err := m.Validate(); err != nil {
+		return nil, Errorf(EINVALID, "%s: %s", name, ErrorMessage(err))
+	}
+	return m, nil
+}
+
+// manifestParser turns a YAML node tree into a Manifest, keeping the file's
+// name for its errors.
+type manifestParser struct {
+	file string
+}
+
+// errorf returns an EINVALID error pointing at the node's line.
+func (p *manifestParser) errorf(n *yaml.Node, format string, args ...any) error {
+	return Errorf(EINVALID, "%s:%d: %s", p.file, n.Line, fmt.Sprintf(format, args...))
+}
+
+// document parses data as one YAML document and returns its root node, nil
+// when the document is empty.
+func (p *manifestParser) document(data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+		return nil, nil
+	} else if err != nil {
+		return nil, p.syntaxError(data, err)
+	}
+	for {
+		var next yaml.Node
+		if err := dec.Decode(&next); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return nil, p.syntaxError(data, err)
+		} else if len(next.Content) > 0 && !isNullNode(resolveAlias(next.Content[0])) {
+			return nil, p.errorf(&next, "a second YAML document begins here; keep the manifest in one")
+		}
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode {
+		if len(root.Content) == 0 {
+			return nil, nil
+		}
+		root = root.Content[0]
+	}
+	root = resolveAlias(root)
+	if isNullNode(root) {
+		return nil, nil
+	}
+	return root, nil
+}
+
+// syntaxError rewrites the YAML library's error in the "NAME:LINE: " form.
+// The library reports the line where the enclosing block began, not where
+// the problem is, so the line is found again: the first line at which the
+// file, cut short there, fails with the same complaint.
+func (p *manifestParser) syntaxError(data []byte, err error) error {
+	msg := yamlMessage(err)
+	line := problemLine(data, msg)
+	if line == 0 {
+		return Errorf(EINVALID, "%s: %s", p.file, msg)
+	}
+	text := strings.Split(string(data), "\n")[line-1]
+	if indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]; strings.Contains(indent, "\t") {
+		msg += "; indent with spaces, since YAML does not allow tabs"
+	}
+	return Errorf(EINVALID, "%s:%d: %s", p.file, line, msg)
+}
+
+var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?(?:line \d+: )?`)
+
+// yamlMessage returns the YAML library's complaint without its prefixes,
+// on one line.
+func yamlMessage(err error) string {
+	return yamlLineRE.ReplaceAllString(strings.ReplaceAll(err.Error(), "\n", " "), "")
+}
+
+// maxSearchLines bounds the search for a syntax error's line, which parses
+// the file once per line.
+const maxSearchLines = 1000
+
+// problemLine returns the first line at which data, cut after it, fails to
+// parse with the message msg; 0 if none does.
+func problemLine(data []byte, msg string) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	if len(lines) > maxSearchLines {
+		return 0
+	}
+	prefix := ""
+	for i, line := range lines {
+		prefix += line
+		dec := yaml.NewDecoder(strings.NewReader(prefix))
+		for {
+			var n yaml.Node
+			err := dec.Decode(&n)
+			if err == nil {
+				continue
+			} else if !errors.Is(err, io.EOF) && yamlMessage(err) == msg {
+				return i + 1
+			}
+			break
+		}
+	}
+	return 0
+}
+
+// manifest reads the top-level mapping.
+func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
+	if root.Kind != yaml.MappingNode {
+		return p.errorf(root, "expected a mapping with keys such as processes and deploy, got %s", describeNode(root))
+	}
+	return p.mapping(root, "", manifestKeys, func(key string, keyNode, value *yaml.Node) error {
+		switch key {
+		case "processes":
+			return p.processes(value, m)
+		case "deploy":
+			return p.deploy(value, &m.Deploy)
+		}
+		return nil
+	})
+}
+
+func (p *manifestParser) processes(n *yaml.Node, m *Manifest) error {
+	if isNullNode(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return p.errorf(n, "processes: expected a mapping of process names, such as web, got %s", describeNode(n))
+	}
+	m.Processes = map[string]*Process{}
+	return p.mapping(n, "processes", nil, func(name string, keyNode, value *yaml.Node) error {
+		proc := &Process{}
+		if err := p.process(value, "processes."+name, proc); err != nil {
+			return err
+		}
+		// Values that parse but make no sense, pointed at the process.
+		if err := (&Manifest{Processes: map[string]*Process{name: proc}}).Validate(); err != nil {
+			return p.errorf(keyNode, "%s", ErrorMessage(err))
+		}
+		m.Processes[name] = proc
+		return nil
+	})
+}
+
+func (p *manifestParser) process(n *yaml.Node, path string, proc *Process) error {
+	if isNullNode(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return p.errorf(n, "%s: expected a mapping with keys such as command and port, got %s", path, describeNode(n))
+	}
+	return p.mapping(n, path, processKeys, func(key string, keyNode, value *yaml.Node) (err error) {
+		at := path + "." + key
+		switch key {
+		case "command":
+			proc.Command, err = p.command(value, at)
+		case "port":
+			proc.Port, err = p.int(value, at)
+		case "instances":
+			proc.Instances, err = p.int(value, at)
+		case "health":
+			proc.Health, err = p.health(value, at)
+		case "memory":
+			proc.Memory, err = p.memory(value, at)
+		case "cpus":
+			proc.CPUs, err = p.float(value, at)
+		case "stop_timeout":
+			proc.Stop, err = p.duration(value, at)
+		}
+		return err
+	})
+}
+
+// command reads a list of words, or a string split into words.
+func (p *manifestParser) command(n *yaml.Node, path string) ([]string, error) {
+	switch {
+	case isNullNode(n):
+		return nil, nil
+	case n.Kind == yaml.ScalarNode:
+		words, err := splitWords(n.Value)
+		if err != nil {
+			return nil, p.errorf(n, "%s: %v", path, err)
+		} else if len(words) == 0 {
+			return nil, p.errorf(n, "%s is empty; remove it to run the image's own command", path)
+		}
+		return words, nil
+	case n.Kind == yaml.SequenceNode:
+		if len(n.Content) == 0 {
+			return nil, p.errorf(n, "%s is empty; remove it to run the image's own command", path)
+		}
+		words := make([]string, 0, len(n.Content))
+		for i, item := range n.Content {
+			item = resolveAlias(item)
+			if item.Kind != yaml.ScalarNode || isNullNode(item) {
+				return nil, p.errorf(item, "%s[%d]: expected a string, got %s", path, i, describeNode(item))
+			}
+			words = append(words, item.Value)
+		}
+		return words, nil
+	}
+	return nil, p.errorf(n, "%s: expected a string or a list of strings, got %s", path, describeNode(n))
+}
+
+// health reads {path, interval, timeout}, or a bare string meaning the path.
+func (p *manifestParser) health(n *yaml.Node, path string) (*HealthCheck, error) {
+	if isNullNode(n) {
+		return nil, nil
+	}
+	h := &HealthCheck{}
+	switch n.Kind {
+	case yaml.ScalarNode:
+		h.Path = n.Value
+		return h, nil
+	case yaml.MappingNode:
+	default:
+		return nil, p.errorf(n, "%s: expected a path such as /health or a mapping with keys path, interval and timeout, got %s", path, describeNode(n))
+	}
+	err := p.mapping(n, path, healthCheckKeys, func(key string, keyNode, value *yaml.Node) (err error) {
+		at := path + "." + key
+		switch key {
+		case "path":
+			h.Path, err = p.string(value, at)
+		case "interval":
+			h.Interval, err = p.duration(value, at)
+		case "timeout":
+			h.Timeout, err = p.duration(value, at)
+		}
+		return err
+	})
+	return h, err
+}
+
+func (p *manifestParser) deploy(n *yaml.Node, d *DeployPolicy) error {
+	if isNullNode(n) {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return p.errorf(n, "deploy: expected a mapping with keys such as strategy and drain, got %s", describeNode(n))
+	}
+	return p.mapping(n, "deploy", deployKeys, func(key string, keyNode, value *yaml.Node) (err error) {
+		at := "deploy." + key
+		switch key {
+		case "strategy":
+			if d.Strategy, err = p.string(value, at); err == nil && d.Strategy != "" {
+				if err := ValidateStrategy(d.Strategy); err != nil {
+					return p.errorf(value, "%s", ErrorMessage(err))
+				}
+			}
+		case "batch":
+			if d.Batch, err = p.int(value, at); err == nil && d.Batch < 0 {
+				return p.errorf(value, "%s must be at least 1", at)
+			}
+		case "drain":
+			d.Drain, err = p.duration(value, at)
+		case "timeout":
+			d.Timeout, err = p.duration(value, at)
+		}
+		return err
+	})
+}
+
+// mapping calls fn for each key of the mapping n, in order, refusing
+// repeated keys, keys of a later version of Jack at the top level, and,
+// when known is not nil, keys not in it. path names the mapping in errors
+// ("" for the top level).
+func (p *manifestParser) mapping(n *yaml.Node, path string, known []string, fn func(key string, keyNode, value *yaml.Node) error) error {
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		keyNode, value := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
+		if keyNode.Kind != yaml.ScalarNode {
+			return p.errorf(keyNode, "%s: expected a name as key, got %s", mappingName(path), describeNode(keyNode))
+		}
+		key := keyNode.Value
+		if line, ok := seen[key]; ok {
+			return p.errorf(keyNode, "key %q appears twice in %s (first on line %d)", key, mappingName(path), line)
+		}
+		seen[key] = keyNode.Line
+		if known != nil && !slices.Contains(known, key) {
+			if path == "" && slices.Contains(laterManifestKeys, key) {
+				return p.errorf(keyNode, "%s is not supported by this version of Jack yet", key)
+			}
+			return p.errorf(keyNode, "unknown key %q in %s (known: %s)", key, mappingName(path), strings.Join(known, ", "))
+		}
+		if err := fn(key, keyNode, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *manifestParser) string(n *yaml.Node, path string) (string, error) {
+	if isNullNode(n) {
+		return "", nil
+	} else if n.Kind != yaml.ScalarNode {
+		return "", p.errorf(n, "%s: expected a string, got %s", path, describeNode(n))
+	}
+	return n.Value, nil
+}
+
+func (p *manifestParser) int(n *yaml.Node, path string) (int, error) {
+	if isNullNode(n) {
+		return 0, nil
+	} else if n.Kind != yaml.ScalarNode {
+		return 0, p.errorf(n, "%s: expected a number, got %s", path, describeNode(n))
+	}
+	v, err := strconv.ParseInt(n.Value, 10, 32)
+	if err == nil {
+		return int(v), nil
+	} else if errors.Is(err, strconv.ErrRange) {
+		return 0, p.errorf(n, "%s: %s is out of range", path, n.Value)
+	} else if _, ferr := strconv.ParseFloat(n.Value, 64); ferr == nil {
+		return 0, p.errorf(n, "%s: expected a whole number, got %s", path, n.Value)
+	}
+	return 0, p.errorf(n, "%s: expected a number, got %q", path, n.Value)
+}
+
+func (p *manifestParser) float(n *yaml.Node, path string) (float64, error) {
+	if isNullNode(n) {
+		return 0, nil
+	} else if n.Kind != yaml.ScalarNode {
+		return 0, p.errorf(n, "%s: expected a number, got %s", path, describeNode(n))
+	}
+	v, err := strconv.ParseFloat(n.Value, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, p.errorf(n, "%s: expected a number, got %q", path, n.Value)
+	}
+	return v, nil
+}
+
+func (p *manifestParser) duration(n *yaml.Node, path string) (Duration, error) {
+	if isNullNode(n) {
+		return 0, nil
+	} else if n.Kind != yaml.ScalarNode {
+		return 0, p.errorf(n, "%s: expected a duration such as 30s, got %s", path, describeNode(n))
+	}
+	var d Duration
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return 0, p.errorf(n, "%s: %v", path, err)
+	} else if d < 0 {
+		return 0, p.errorf(n, "%s: %q is negative; give a positive duration like 30s", path, n.Value)
+	}
+	return d, nil
+}
+
+func (p *manifestParser) memory(n *yaml.Node, path string) (int64, error) {
+	if isNullNode(n) {
+		return 0, nil
+	} else if n.Kind != yaml.ScalarNode {
+		return 0, p.errorf(n, "%s: expected a size such as 512m, got %s", path, describeNode(n))
+	}
+	v, err := parseMemory(n.Value)
+	if err != nil {
+		return 0, p.errorf(n, "%s: %v", path, err)
+	}
+	return v, nil
+}
+
+// memoryRE matches a size: a number, then optionally k, m, g or t, an "i"
+// and a "b", in any case: 512m, 1.5g, 256Mi, 2GiB, 1048576.
+var memoryRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?(?:([kmgt])i?)?b?$`)
+
+// parseMemory reads a size in bytes; units are binary (1k = 1024).
+func parseMemory(s string) (int64, error) {
+	m := memoryRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
+	if m == nil {
+		return 0, fmt.Errorf("%q is not a size; write one like 512m or 1g", s)
+	}
+	number, err := strconv.ParseFloat(m[1], 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a size; write one like 512m or 1g", s)
+	}
+	unit := map[string]float64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m[2]]
+	bytes := number * unit
+	if bytes > 1<<53 {
+		return 0, fmt.Errorf("%q is too large", s)
+	} else if bytes != math.Trunc(bytes) {
+		return 0, fmt.Errorf("%q is not a whole number of bytes; write one like 512m or 1g", s)
+	}
+	return int64(bytes), nil
+}
+
+// resolveAlias follows aliases to the node they name.
+func resolveAlias(n *yaml.Node) *yaml.Node {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	return n
+}
+
+// isNullNode reports whether n is an empty value, such as "key:" with nothing
+// after it; an empty value leaves the field unset.
+func isNullNode(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describeNode says what a node is, for "expected X, got Y" errors.
+func describeNode(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		if isNullNode(n) {
+			return "nothing"
+		}
+		return strconv.Quote(n.Value)
+	}
+	return "something else"
+}
+
+// mappingName names a mapping in errors.
+func mappingName(path string) string {
+	if path == "" {
+		return "the manifest"
+	}
+	return path
+}
+
+// shellOnly are the characters that mean something only to a shell when
+// they are not quoted: expansion, pipes, lists, redirection, subshells.
+const shellOnly = "$`|&;<>()"
+
+// splitWords splits a command line into words as a POSIX shell does before
+// it expands anything: blanks separate words; single quotes keep everything
+// up to the next single quote; double quotes keep everything but $ and `,
+// with backslash escaping $ ` " \ and a newline; a backslash outside quotes
+// keeps the next character, and a backslash-newline joins two lines. A
+// character that would need a shell to act on it is an error, since the
+// words are run without one.
+func splitWords(line string) ([]string, error) {
+	var words []string
+	var word strings.Builder
+	inWord := false // a word has begun, perhaps with "" and nothing else
+	endWord := func() {
+		if inWord {
+			words = append(words, word.String())
+			word.Reset()
+			inWord = false
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			endWord()
+		case c == '\\':
+			if i+1 == len(line) {
+				return nil, errors.New("ends with a backslash that escapes nothing")
+			}
+			i++
+			if line[i] != '\n' {
+				word.WriteByte(line[i])
+				inWord = true
+			}
+		case c == '\'':
+			end := strings.IndexByte(line[i+1:], '\'')
+			if end < 0 {
+				return nil, errors.New("has a single quote that is not closed")
+			}
+			word.WriteString(line[i+1 : i+1+end])
+			i += end + 1
+			inWord = true
+		case c == '"':
+			inWord = true
+			for i++; ; i++ {
+				if i == len(line) {
+					return nil, errors.New("has a double quote that is not closed")
+				}
+				c := line[i]
+				if c == '"' {
+					break
+				} else if c == '\\' && i+1 < len(line) && strings.IndexByte("$`\"\\\n", line[i+1]) >= 0 {
+					i++
+					if line[i] != '\n' {
+						word.WriteByte(line[i])
+					}
+					continue
+				} else if c == '$' || c == '`' {
+					return nil, needsShell(c)
+				}
+				word.WriteByte(c)
+			}
+		case strings.IndexByte(shellOnly, c) >= 0:
+			return nil, needsShell(c)
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	endWord()
+	return words, nil
+}
+
+func needsShell(c byte) error {
+	return fmt.Errorf("%c needs a shell, and Jack runs the command without one; "+
+		"write it as a list such as [sh, -c, \"...\"], or escape it with a backslash", c)
+}
