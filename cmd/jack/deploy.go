@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/jack-paas/jack"
+	"github.com/spf13/cobra"
+)
+
+// newDeployCommand returns `jack deploy APP/ENV --image REF | --version LABEL`.
+func newDeployCommand(c *cli) *cobra.Command {
+	var (
+		req          jack.DeployRequest
+		manifestFile string
+		wait         waitFlags
+	)
+	cmd := &cobra.Command{
+		Use:   "deploy APP/ENV (--image REF [-f MANIFEST] [--label L] | --version LABEL)",
+		Short: "Deploy an image, or an existing version, and wait until it serves",
+		Long: `Deploy an image as a new version of the app, or an existing version (to
+promote what staging runs to production), and follow the deployment step by
+step. A failed deploy changes nothing and exits 1.`,
+		Args: argsBetween(1, 1),
+		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			var err error
+			if req.App, req.Env, err = parseRef(args[0]); err != nil {
+				return err
+			}
+			switch {
+			case req.Image == "" && req.Version == "":
+				return usageErrorf("give an image to deploy (--image REF) or an existing version (--version LABEL)")
+			case req.Image != "" && req.Version != "":
+				return usageErrorf("give --image or --version, not both")
+			case req.Version != "" && (manifestFile != "" || req.Label != ""):
+				return usageErrorf("--version deploys a version as it was made; -f and --label go with --image")
+			case req.Timeout < 0:
+				return usageErrorf("--timeout must be positive")
+			}
+			if req.Strategy != "" {
+				if err := jack.ValidateStrategy(req.Strategy); err != nil {
+					return usageErrorf("%s", jack.ErrorMessage(err))
+				}
+			}
+			if manifestFile != "" {
+				buf, err := os.ReadFile(manifestFile)
+				if err != nil {
+					return fmt.Errorf("read manifest: %w", err)
+				}
+				req.Manifest, req.ManifestName = string(buf), filepath.Base(manifestFile)
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			d, err := api.Deploy(ctx, req)
+			if err != nil {
+				return err
+			}
+			return c.finish(ctx, api, d, req.App, req.Env, wait)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Image, "image", "", "image reference on the engine, e.g. notes:v2")
+	f.StringVarP(&manifestFile, "file", "f", "", "manifest: jack.yaml, Procfile or Dockerrun.aws.json")
+	f.StringVar(&req.Label, "label", "", "label of the new version (default v1, v2, …)")
+	f.StringVar(&req.Version, "version", "", "deploy this existing version instead of an image")
+	f.StringVar(&req.Strategy, "strategy", "", "rolling, immutable or all-at-once (default: the environment's, else the manifest's)")
+	f.DurationVar(&req.Timeout, "timeout", 0, "give up and undo after this long (default: the manifest's, 10m)")
+	f.BoolVar(&wait.noWait, "no-wait", false, "print the deployment's ID and return at once")
+	return cmd
+}

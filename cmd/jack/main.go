@@ -1,0 +1,20 @@
+// Command jack is Jack's one binary: `jack server` runs the daemon, and
+// every other verb is a client of its HTTP API, found through JACK_API,
+// `jack login` or the local server's pointer (target.go). Each client verb
+// lives in its own file; the daemon's commands add themselves with
+// register (cli.go).
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, newCLI(), os.Args[1:])
+	stop()
+	os.Exit(code)
+}

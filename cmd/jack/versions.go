@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jack-paas/jack"
+	"github.com/spf13/cobra"
+)
+
+// newVersionsCommand returns `jack versions APP`.
+func newVersionsCommand(c *cli) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "versions APP",
+		Short: "List an app's versions, newest first",
+		Args:  argsBetween(1, 1),
+		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			if err := jack.ValidateName("app", args[0]); err != nil {
+				return usageErrorf("%s", jack.ErrorMessage(err))
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			versions, err := api.ListVersions(ctx, args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(c.stdout, versions)
+			}
+			if len(versions) == 0 {
+				fmt.Fprintf(c.stdout, "No versions of %s yet; deploy an image to make one\n", args[0])
+				return nil
+			}
+			tw := table(c.stdout)
+			fmt.Fprintln(tw, "VERSION\tIMAGE\tIMAGE ID\tMANIFEST\tCREATED")
+			now := time.Now()
+			for _, v := range versions {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Label, v.Image, shortImageID(v.ImageID), dash(v.Source), ago(now, v.CreatedAt))
+			}
+			return tw.Flush()
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+	return cmd
+}
+
+// shortImageID returns the first 12 hex digits of an image ID, as docker
+// shows them.
+func shortImageID(id string) string {
+	const prefix = "sha256:"
+	if len(id) > len(prefix) && id[:len(prefix)] == prefix {
+		id = id[len(prefix):]
+	}
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return dash(id)
+}
