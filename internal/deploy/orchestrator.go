@@ -1,0 +1,194 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	jack "github.com/jack-paas/jack"
+)
+
+// Config is what an Orchestrator is built from.
+type Config struct {
+	Store   jack.Store
+	Runtime jack.Runtime
+	Router  jack.Router
+	// Owner is the installation's ID, put on every instance so that two
+	// Jacks on one engine never touch each other's containers.
+	Owner string
+	// Domain is the suffix of environments' default hosts: ENV.APP.DOMAIN.
+	Domain string
+	Logger *slog.Logger
+	// Now returns the time; tests may set it.
+	Now func() time.Time
+	// HealInterval is how often every environment is compared with its
+	// release as a safety net behind the engine's events; default 10s.
+	HealInterval time.Duration
+}
+
+// Orchestrator implements jack.Orchestrator.
+type Orchestrator struct {
+	store        jack.Store
+	runtime      jack.Runtime
+	router       jack.Router
+	owner        string
+	domain       string
+	logger       *slog.Logger
+	now          func() time.Time
+	healInterval time.Duration
+
+	mu       sync.Mutex // guards envs, their instances, and running deployments
+	envs     map[int64]*envState
+	running  map[int64]*jack.Deployment
+	watchers watchers
+
+	publishMu  sync.Mutex // orders route tables
+	generation int64
+
+	ctx    context.Context // ends at Close; parent of deployments and loops
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	healCh chan int64 // environments to heal; 0 for all
+}
+
+var _ jack.Orchestrator = (*Orchestrator)(nil)
+
+// New returns an orchestrator; Open starts it.
+func New(cfg Config) *Orchestrator {
+	o := &Orchestrator{
+		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
+		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
+		healInterval: cfg.HealInterval,
+		envs:         map[int64]*envState{},
+		running:      map[int64]*jack.Deployment{},
+		healCh:       make(chan int64, 64),
+	}
+	if o.domain == "" {
+		o.domain = "localhost"
+	}
+	if o.logger == nil {
+		o.logger = slog.Default()
+	}
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.healInterval == 0 {
+		o.healInterval = 10 * time.Second
+	}
+	o.ctx, o.cancel = context.WithCancel(context.Background())
+	return o
+}
+
+// Open adopts the instances the runtime runs for this installation, ends
+// the deployments a previous run was interrupted in, publishes the route
+// table, and starts watching the engine.
+func (o *Orchestrator) Open(ctx context.Context) error {
+	events := o.runtime.Watch(o.ctx)
+	if err := o.adopt(ctx); err != nil {
+		return err
+	}
+	o.wg.Add(2)
+	go o.watch(events)
+	go o.healLoop()
+	o.requestHeal(0)
+	return nil
+}
+
+// Close stops the loops and interrupts running deployments without undoing
+// them: containers keep running, and the next Open undoes what is half done,
+// as after a crash.
+func (o *Orchestrator) Close() error {
+	o.cancel()
+	o.wg.Wait()
+	return nil
+}
+
+// state returns the in-memory state of an environment, made on first use.
+// The caller holds o.mu.
+func (o *Orchestrator) state(envID int64) *envState {
+	st := o.envs[envID]
+	if st == nil {
+		st = newEnvState()
+		o.envs[envID] = st
+	}
+	return st
+}
+
+// lockedState returns an environment's state, taking o.mu for the lookup.
+func (o *Orchestrator) lockedState(envID int64) *envState {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.state(envID)
+}
+
+// event stores an event of an environment; failures are only logged, since
+// an event is never worth failing the action it tells of.
+func (o *Orchestrator) event(envID int64, kind, format string, args ...any) {
+	e := &jack.Event{EnvID: envID, Time: o.now(), Kind: kind, Message: fmt.Sprintf(format, args...)}
+	if err := o.store.AddEvent(context.WithoutCancel(o.ctx), e); err != nil {
+		o.logger.Error("store event", "env", envID, "err", err)
+	}
+}
+
+// Instances returns an environment's instances as they are now.
+func (o *Orchestrator) Instances(ctx context.Context, app, envName string) ([]*jack.Instance, error) {
+	env, err := o.store.FindEnv(ctx, app, envName)
+	if err != nil {
+		return nil, err
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	st := o.state(env.ID)
+	var out []*jack.Instance
+	for _, p := range st.processes() {
+		for _, in := range st.byProcess(p) {
+			v := in.view()
+			v.Restarts = restartsOf(st, in.c.Name())
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func restartsOf(st *envState, name string) int {
+	if b := st.restarts[name]; b != nil {
+		return b.failures
+	}
+	return 0
+}
+
+// WaitDeployment returns the deployment once it has more than seen steps or
+// has ended, or when ctx ends.
+func (o *Orchestrator) WaitDeployment(ctx context.Context, id int64, seen int) (*jack.Deployment, error) {
+	for {
+		wake := o.watchers.wait(id)
+		d, err := o.deployment(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if len(d.Steps) > seen || d.Done() {
+			return d, nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return d, nil
+		}
+	}
+}
+
+// deployment returns a copy of a running deployment from memory, else the
+// stored one.
+func (o *Orchestrator) deployment(ctx context.Context, id int64) (*jack.Deployment, error) {
+	o.mu.Lock()
+	if d, ok := o.running[id]; ok {
+		cp := *d
+		cp.Steps = append([]jack.Step(nil), d.Steps...)
+		o.mu.Unlock()
+		return &cp, nil
+	}
+	o.mu.Unlock()
+	return o.store.FindDeployment(ctx, id)
+}
