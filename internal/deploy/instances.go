@@ -45,8 +45,8 @@ type envState struct {
 	// cancelHeal stops a heal in progress, so a user's action never waits
 	// for a crash-looping replacement. Guarded by Orchestrator.mu.
 	cancelHeal context.CancelFunc
-	instances map[string]*instance
-	restarts  map[string]*backoff // by instance name (process.slot)
+	instances  map[string]*instance
+	restarts   map[string]*backoff // by instance name (process.slot)
 }
 
 func newEnvState() *envState {
