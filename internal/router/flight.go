@@ -1,0 +1,94 @@
+package router
+
+import (
+	"context"
+	"encoding/hex"
+	"math/rand/v2"
+)
+
+// flight is one request on its way to an upstream. It is the request's
+// context (so the transport and the error handler find it without a
+// context.WithValue), cancelable by a drain that times out, and a node of
+// its upstream's in-flight list.
+type flight struct {
+	context.Context
+	cancel context.CancelCauseFunc
+
+	host       string
+	bodyless   bool // safe to send again after a failed connection
+	idempotent bool // safe to send again even after a reset
+
+	target *target          // the upstream it is in flight to; nil if none
+	tried  []*upstreamState // upstreams that failed it, for retries
+
+	prev, next *flight // guarded by target.state.mu
+}
+
+type flightKey struct{}
+
+// Value returns the flight itself for flightKey, else the request's values.
+func (f *flight) Value(key any) any {
+	if key == (flightKey{}) {
+		return f
+	}
+	return f.Context.Value(key)
+}
+
+// flightOf returns the flight of a request's context, or nil.
+func flightOf(ctx context.Context) *flight {
+	f, _ := ctx.Value(flightKey{}).(*flight)
+	return f
+}
+
+type acquireResult int
+
+const (
+	acquired   acquireResult = iota
+	noRoute                  // the host is not in the table
+	noUpstream               // the route has no upstream (left to try)
+)
+
+// acquire puts f in flight to the least loaded upstream of its host's route
+// that it has not tried. If the table changed while it chose, it chooses
+// again from the new one, so that a drain started after SetRoutes returned
+// either sees f or f never reaches the drained upstream.
+func (p *Proxy) acquire(f *flight) acquireResult {
+	for {
+		t := p.table.Load()
+		r := t.lookup(f.host)
+		if r == nil {
+			return noRoute
+		}
+		tg := r.pick(f.tried)
+		if tg == nil {
+			return noUpstream
+		}
+		tg.state.add(f)
+		if p.table.Load() == t {
+			f.target = tg
+			return acquired
+		}
+		tg.state.remove(f)
+	}
+}
+
+// release takes f out of flight.
+func (p *Proxy) release(f *flight) {
+	if f.target != nil {
+		f.target.state.remove(f)
+		f.target = nil
+	}
+}
+
+// newRequestID returns 32 random hex digits.
+func newRequestID() string {
+	var raw [16]byte
+	var out [32]byte
+	a, b := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		raw[i] = byte(a >> (8 * i))
+		raw[8+i] = byte(b >> (8 * i))
+	}
+	hex.Encode(out[:], raw[:])
+	return string(out[:])
+}
