@@ -1,0 +1,23 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	jack "github.com/jack-paas/jack"
+)
+
+func TestManifestRunsTwoHealthCheckedWebInstances(t *testing.T) {
+	data, err := os.ReadFile("jack.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := jack.ParseManifest("jack.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web := m.Processes["web"]
+	if web == nil || web.Instances != 2 || web.Port != 8080 || web.Health == nil || web.Health.Path != "/health" {
+		t.Errorf("web process = %+v; want 2 instances on 8080 checked on /health", web)
+	}
+}
