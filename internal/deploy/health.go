@@ -76,12 +76,19 @@ func (o *Orchestrator) waitHealthy(ctx context.Context, in *instance, p *jack.Pr
 		case <-in.dead:
 			return o.diedErr(in)
 		case <-time.After(settleTime):
+			o.checkRunning(ctx, in)
+			select {
+			case <-in.dead:
+				return o.diedErr(in)
+			default:
+			}
 			return nil
 		case <-ctx.Done():
 			return fmt.Errorf("%s did not start in time", name)
 		}
 	}
 	gap := firstProbeGap
+	lastLook := time.Now()
 	for {
 		err := probe(ctx, in.c.Address, p.Health)
 		o.mu.Lock()
@@ -99,6 +106,25 @@ func (o *Orchestrator) waitHealthy(ctx context.Context, in *instance, p *jack.Pr
 		case <-time.After(gap):
 		}
 		gap = min(gap*3/2+time.Millisecond, maxStartupProbeGap, p.Health.Interval.D())
+		if time.Since(lastLook) > lookInterval {
+			lastLook = time.Now()
+			o.checkRunning(ctx, in)
+		}
+	}
+}
+
+// lookInterval is how often a health wait asks the runtime whether the
+// instance still runs, in case the engine's "die" event came before the
+// instance was known or was lost.
+const lookInterval = 500 * time.Millisecond
+
+// checkRunning marks the instance dead if the runtime says it is not running.
+func (o *Orchestrator) checkRunning(ctx context.Context, in *instance) {
+	c, err := o.runtime.Inspect(ctx, in.c.ID)
+	if jack.ErrorCode(err) == jack.ENOTFOUND {
+		in.markDead(-1, false)
+	} else if err == nil && !c.Running {
+		in.markDead(c.ExitCode, c.OOMKilled)
 	}
 }
 

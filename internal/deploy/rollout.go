@@ -289,6 +289,9 @@ func (o *Orchestrator) startOne(ctx context.Context, st *envState, pl *plan, slo
 	}
 	in := newInstance(c, jack.InstanceStarting)
 	in.deploy = spec.Deployment
+	if !c.Running {
+		in.markDead(c.ExitCode, c.OOMKilled) // it exited before Start returned
+	}
 	o.mu.Lock()
 	st.instances[c.ID] = in
 	o.mu.Unlock()
