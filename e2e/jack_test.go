@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -304,6 +305,21 @@ func (d *daemon) containers() []map[string]string {
 		out = append(out, c.Labels)
 	}
 	return out
+}
+
+// containerIDs returns the IDs of the daemon's running containers, sorted.
+func (d *daemon) containerIDs() []string {
+	d.t.Helper()
+	list, err := d.cli.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("label", "dev.jack.owner="+d.owner))})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var ids []string
+	for _, c := range list {
+		ids = append(ids, c.ID)
+	}
+	sort.Strings(ids)
+	return ids
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, cond func() bool) {

@@ -85,3 +85,26 @@ func TestADeadContainerIsReplaced(t *testing.T) {
 		t.Fatalf("events:\n%s", ev)
 	}
 }
+
+// SIGTERM stops the daemon cleanly and leaves the app serving; started
+// again, the daemon adopts the very same containers.
+func TestSIGTERMLeavesContainersServing(t *testing.T) {
+	d := startDaemon(t)
+	images(t, d.cli)
+	d.ok("apps", "create", "notes")
+	d.ok("envs", "create", "notes/production")
+	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	before := d.containerIDs()
+	l := d.load(host, 4)
+	d.stop()
+	if code := d.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Fatalf("jack server exited %d on SIGTERM:\n%s", code, d.log)
+	}
+	time.Sleep(300 * time.Millisecond) // served by the router alone
+	d.start()
+	d.ok("ps", "notes/production")
+	l.end(t)
+	if after := d.containerIDs(); strings.Join(after, ",") != strings.Join(before, ",") {
+		t.Fatalf("containers before %v, after the restart %v; want the same", before, after)
+	}
+}

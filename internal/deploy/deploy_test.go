@@ -346,3 +346,50 @@ func TestRestartOfTheDaemonAdoptsInstances(t *testing.T) {
 		t.Fatalf("after restart: %q", b)
 	}
 }
+
+// Every process of the manifest runs; only web gets traffic.
+func TestWorkersRunButAreNotRouted(t *testing.T) {
+	h := newHarness(t)
+	manifest := "processes:\n  web: {}\n  worker: {command: [worker], instances: 2}\n"
+	d := h.deploy(jack.DeployRequest{Image: "notes:v1", Manifest: manifest, ManifestName: "jack.yaml"})
+	if d.State != jack.DeploymentSucceeded {
+		t.Fatal(d.Reason)
+	}
+	if n := len(h.rt.running("worker")); n != 2 {
+		t.Fatalf("%d workers running, want 2", n)
+	}
+	for _, r := range h.proxy.Routes().Routes {
+		if len(r.Upstreams) != 1 {
+			t.Fatalf("route %s has %d upstreams; want only the web instance", r.Env, len(r.Upstreams))
+		}
+	}
+	h.mustSucceed(h.o.Scale(context.Background(), "notes", "production", map[string]int{"worker": 0}))
+	if n := len(h.rt.running("worker")); n != 0 {
+		t.Fatalf("%d workers after scale worker=0", n)
+	}
+	if _, err := h.o.Scale(context.Background(), "notes", "production", map[string]int{"wrker": 1}); jack.ErrorCode(err) != jack.EINVALID {
+		t.Fatalf("scale of an unknown process: %v", err)
+	}
+}
+
+// When the engine's events are lost (it restarted, and its containers with
+// it), the resync that follows finds the dead instances and replaces them.
+func TestInstancesLostWithoutEventsAreReplacedOnResync(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(jack.DeployRequest{Image: "notes:v1"})
+	lost := h.rt.running("web")[0]
+	h.rt.mu.Lock()
+	fc := h.rt.containers[lost.ID]
+	fc.c.Running = false
+	h.rt.mu.Unlock()
+	fc.srv.Close() // no "die" event: as if the engine went away with it
+	h.rt.events <- jack.ContainerEvent{Action: "resync"}
+	eventually(t, "a replacement", func() bool {
+		r := h.rt.running("web")
+		return len(r) == 1 && r[0].ID != lost.ID
+	})
+	eventually(t, "the replacement to serve", func() bool {
+		code, _, _ := h.get("/")
+		return code == 200
+	})
+}

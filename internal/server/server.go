@@ -154,7 +154,14 @@ func (m *Main) serveAPI() error {
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"),
 	})
-	m.api = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// Streams (deployment and event follows) never end on their own; their
+	// contexts end when shutdown begins, so Close does not wait for them.
+	base, cancelStreams := context.WithCancel(context.Background())
+	m.api = &http.Server{
+		Handler: handler, ReadHeaderTimeout: 10 * time.Second,
+		BaseContext: func(net.Listener) context.Context { return base },
+	}
+	m.api.RegisterOnShutdown(cancelStreams)
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
