@@ -117,6 +117,9 @@ func (o *Orchestrator) rollout(ctx context.Context, st *envState, env *jack.Envi
 func (o *Orchestrator) rolling(ctx context.Context, st *envState, ch *change, p *progress, opts rolloutOpts) error {
 	batch := max(opts.batch, 1)
 	total := len(ch.slots)
+	if len(ch.old) == 0 {
+		batch = max(total, 1) // nothing to replace: no capacity to keep, start them all
+	}
 	for started := 0; started < total; {
 		k := min(batch, total-started)
 		news, err := o.startBatch(ctx, st, ch.plan, ch.slots[started:started+k], started, total, p)
