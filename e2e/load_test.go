@@ -76,14 +76,19 @@ func TestADeadContainerIsReplaced(t *testing.T) {
 	d.ok("apps", "create", "notes")
 	d.ok("envs", "create", "notes/production")
 	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	before := d.containerIDs()
 	d.get(host, "/exit?code=7")
+	eventually(t, "a replacement container", 20*time.Second, func() bool {
+		ids := d.containerIDs()
+		return len(ids) == 1 && ids[0] != before[0]
+	})
 	eventually(t, "the replacement to serve", 20*time.Second, func() bool {
 		code, _, _ := d.get(host, "/")
-		return code == 200 && len(d.containers()) == 1
+		return code == 200
 	})
-	if ev := d.ok("events", "notes/production"); !strings.Contains(ev, "web.1 exited with code 7") {
-		t.Fatalf("events:\n%s", ev)
-	}
+	eventually(t, "an event saying why", 5*time.Second, func() bool {
+		return strings.Contains(d.ok("events", "notes/production"), "web.1 exited with code 7")
+	})
 }
 
 // SIGTERM stops the daemon cleanly and leaves the app serving; started
