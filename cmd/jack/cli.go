@@ -195,6 +195,18 @@ func (c *cli) client() (*client.Client, error) {
 	return client.New(t.API, t.Token), nil
 }
 
+// envClient parses an APP/ENV argument and returns the API client: how
+// every command on an environment begins.
+func (c *cli) envClient(ref string) (api *client.Client, app, env string, err error) {
+	if app, env, err = parseRef(ref); err != nil {
+		return nil, "", "", err
+	}
+	if api, err = c.client(); err != nil {
+		return nil, "", "", err
+	}
+	return api, app, env, nil
+}
+
 // argsBetween accepts from min to max arguments (max -1: no limit).
 func argsBetween(min, max int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {

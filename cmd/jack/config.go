@@ -20,11 +20,7 @@ func newConfigCommand(c *cli) *cobra.Command {
 		Short: "List an environment's config vars (values masked); get, set and unset them",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -65,11 +61,7 @@ func newConfigGetCommand(c *cli) *cobra.Command {
 		Short: "Print one config value, revealed",
 		Args:  argsBetween(2, 2),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}

@@ -18,11 +18,7 @@ func newEventsCommand(c *cli) *cobra.Command {
 		Short: "Show what happened to an environment: deploys, instances, config changes",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}

@@ -19,11 +19,7 @@ func newStatusCommand(c *cli) *cobra.Command {
 		Short: "Show an environment at a glance: release, version, URL, instances",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}
