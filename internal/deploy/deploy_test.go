@@ -393,3 +393,18 @@ func TestInstancesLostWithoutEventsAreReplacedOnResync(t *testing.T) {
 		return code == 200
 	})
 }
+
+// A router that is being restarted (and does not answer for a moment) does
+// not fail a deploy.
+func TestADeployWaitsForARestartingRouter(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(jack.DeployRequest{Image: "notes:v1"})
+	h.tables.down.Store(3) // the next three tables find no router
+	d := h.deploy(jack.DeployRequest{Image: "notes:v2"})
+	if d.State != jack.DeploymentSucceeded {
+		t.Fatalf("deploy while the router restarts: %s", d.Reason)
+	}
+	if b := h.body(); !strings.Contains(b, "version=v2") {
+		t.Fatalf("after deploy: %q", b)
+	}
+}

@@ -197,9 +197,13 @@ type recordingRouter struct {
 	jack.Router
 	mu     sync.Mutex
 	counts []int
+	down   atomic.Int32 // this many more tables fail as if the router were down
 }
 
 func (r *recordingRouter) SetRoutes(ctx context.Context, t jack.RouteTable) error {
+	if r.down.Add(-1) >= 0 {
+		return jack.Errorf(jack.EUNAVAILABLE, "the router does not answer")
+	}
 	r.mu.Lock()
 	for _, rt := range t.Routes {
 		if rt.Env == "notes/production" {

@@ -42,10 +42,33 @@ func (o *Orchestrator) publish(ctx context.Context) error {
 		table.Routes = append(table.Routes, route)
 	}
 	o.mu.Unlock()
-	if err := o.router.SetRoutes(ctx, table); err != nil {
-		return fmt.Errorf("update the router: %w", err)
+	return o.sendTable(ctx, table)
+}
+
+// routerRestartWait is how long a table waits for a router that does not
+// answer: the server's watchdog restarts a dead router within about a second.
+const routerRestartWait = 5 * time.Second
+
+// sendTable sends a table to the router, retrying while the router is
+// being restarted.
+func (o *Orchestrator) sendTable(ctx context.Context, table jack.RouteTable) error {
+	deadline := time.Now().Add(routerRestartWait)
+	gap := 20 * time.Millisecond
+	for {
+		err := o.router.SetRoutes(ctx, table)
+		if err == nil {
+			return nil
+		}
+		if jack.ErrorCode(err) != jack.EUNAVAILABLE || time.Now().After(deadline) {
+			return fmt.Errorf("update the router: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("update the router: %w", err)
+		case <-time.After(gap):
+		}
+		gap = min(gap*2, 500*time.Millisecond)
 	}
-	return nil
 }
 
 // hosts returns the names an environment answers to: ENV.APP.SUFFIX and its
