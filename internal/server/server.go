@@ -23,6 +23,7 @@ import (
 	"github.com/jack-paas/jack/internal/localconf"
 	"github.com/jack-paas/jack/internal/router"
 	"github.com/jack-paas/jack/internal/sqlite"
+	"github.com/jack-paas/jack/internal/web"
 )
 
 // Config is what `jack server` is started with.
@@ -150,10 +151,15 @@ func (m *Main) serveAPI() error {
 		return fmt.Errorf("listen for the API on %s: %w", m.cfg.APIAddr, err)
 	}
 	m.apiLn = ln
-	handler := httpapi.New(httpapi.Config{
+	handler := http.NewServeMux()
+	handler.Handle("/v1/", httpapi.New(httpapi.Config{
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"),
-	})
+	}))
+	handler.Handle("/", web.New(web.Config{
+		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
+		Logger: m.logger.With("part", "web"),
+	}))
 	// Streams (deployment and event follows) never end on their own; their
 	// contexts end when shutdown begins, so Close does not wait for them.
 	base, cancelStreams := context.WithCancel(context.Background())
