@@ -32,4 +32,10 @@ type Instance struct {
 	// how many checks in a row have failed.
 	CheckLatency  time.Duration `json:"check_latency,omitempty"`
 	CheckFailures int           `json:"check_failures,omitempty"`
+	// RestartsTotal counts the deaths of this slot's instances since the
+	// daemon started, RecentRestarts those of the last 10 minutes, and
+	// LastExit says why the last one died.
+	RestartsTotal  int    `json:"restarts_total,omitempty"`
+	RecentRestarts int    `json:"recent_restarts,omitempty"`
+	LastExit       string `json:"last_exit,omitempty"`
 }

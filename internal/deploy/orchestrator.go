@@ -26,18 +26,26 @@ type Config struct {
 	// HealInterval is how often every environment is compared with its
 	// release as a safety net behind the engine's events; default 10s.
 	HealInterval time.Duration
+	// CheckFailures is how many continuous health checks in a row an
+	// instance must fail to leave the rotation; default 3.
+	CheckFailures int
+	// OnDeployment, when set, is told when a deployment starts and ends
+	// (for notifications). It must not block.
+	OnDeployment func(jack.DeployNotice)
 }
 
 // Orchestrator implements jack.Orchestrator.
 type Orchestrator struct {
-	store        jack.Store
-	runtime      jack.Runtime
-	router       jack.Router
-	owner        string
-	domain       string
-	logger       *slog.Logger
-	now          func() time.Time
-	healInterval time.Duration
+	store         jack.Store
+	runtime       jack.Runtime
+	router        jack.Router
+	owner         string
+	domain        string
+	logger        *slog.Logger
+	now           func() time.Time
+	healInterval  time.Duration
+	checkFailures int
+	onDeployment  func(jack.DeployNotice)
 
 	mu       sync.Mutex // guards envs, their instances, and running deployments
 	envs     map[int64]*envState
@@ -60,10 +68,11 @@ func New(cfg Config) *Orchestrator {
 	o := &Orchestrator{
 		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
 		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
-		healInterval: cfg.HealInterval,
-		envs:         map[int64]*envState{},
-		running:      map[int64]*jack.Deployment{},
-		healCh:       make(chan int64, 64),
+		healInterval:  cfg.HealInterval,
+		checkFailures: cfg.CheckFailures, onDeployment: cfg.OnDeployment,
+		envs:    map[int64]*envState{},
+		running: map[int64]*jack.Deployment{},
+		healCh:  make(chan int64, 64),
 	}
 	if o.domain == "" {
 		o.domain = "localhost"
@@ -73,6 +82,9 @@ func New(cfg Config) *Orchestrator {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.checkFailures <= 0 {
+		o.checkFailures = defaultCheckFailures
 	}
 	if o.healInterval == 0 {
 		o.healInterval = 10 * time.Second
@@ -89,9 +101,10 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}
-	o.wg.Add(2)
+	o.wg.Add(3)
 	go o.watch(events)
 	go o.healLoop()
+	go o.checkLoop()
 	o.requestHeal(0)
 	return nil
 }
@@ -146,6 +159,7 @@ func (o *Orchestrator) Instances(ctx context.Context, app, envName string) ([]*j
 		for _, in := range st.byProcess(p) {
 			v := in.view()
 			v.Restarts = restartsOf(st, in.c.Name())
+			o.fillRestarts(st, v)
 			out = append(out, v)
 		}
 	}
