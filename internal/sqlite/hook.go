@@ -197,4 +197,3 @@ func scanDelivery(s scanner) (*jack.Delivery, error) {
 	}
 	return &d, nil
 }
-
