@@ -25,6 +25,10 @@ type Config struct {
 	HTTPAddr string
 	// Logger receives internal errors and one debug line per request.
 	Logger *slog.Logger
+	// Monitor serves health and rollups; Metrics serves the Prometheus
+	// exposition on GET /metrics. Both optional.
+	Monitor Monitor
+	Metrics http.Handler
 }
 
 // server holds the handlers' dependencies.
@@ -33,6 +37,9 @@ type server struct {
 	orch   jack.Orchestrator
 	urls   urlMaker
 	logger *slog.Logger
+	// monitor and metrics come from Config.
+	monitor Monitor
+	metrics http.Handler
 	// pollInterval is how often a followed event stream asks the store for
 	// new events.
 	pollInterval time.Duration
@@ -49,6 +56,8 @@ func New(cfg Config) http.Handler {
 		orch:         cfg.Orchestrator,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
+		monitor:      cfg.Monitor,
+		metrics:      cfg.Metrics,
 		pollInterval: 200 * time.Millisecond,
 	}
 	return s.logRequests(s.routes())
@@ -62,30 +71,37 @@ func (s *server) routes() *http.ServeMux {
 
 	const env = "/v1/apps/{app}/envs/{env}"
 	for pattern, h := range map[string]handlerFunc{
-		"POST /v1/apps":                s.handleCreateApp,
-		"GET /v1/apps":                 s.handleListApps,
-		"GET /v1/apps/{app}":           s.handleFindApp,
-		"DELETE /v1/apps/{app}":        s.handleDeleteApp,
-		"GET /v1/apps/{app}/versions":  s.handleListVersions,
-		"POST /v1/apps/{app}/envs":     s.handleCreateEnv,
-		"GET /v1/apps/{app}/envs":      s.handleListAppEnvs,
-		"GET /v1/envs":                 s.handleListAllEnvs,
-		"GET " + env:                   s.handleFindEnv,
-		"DELETE " + env:                s.handleDeleteEnv,
-		"POST " + env + "/deploys":     s.handleDeploy,
-		"GET " + env + "/deployments":  s.handleListDeployments,
-		"GET " + env + "/releases":     s.handleListReleases,
-		"POST " + env + "/rollback":    s.handleRollback,
-		"GET " + env + "/config":       s.handleListConfig,
-		"GET " + env + "/config/{key}": s.handleGetConfig,
-		"PATCH " + env + "/config":     s.handlePatchConfig,
-		"POST " + env + "/scale":       s.handleScale,
-		"POST " + env + "/restart":     s.handleRestart,
-		"GET " + env + "/instances":    s.handleInstances,
-		"GET " + env + "/events":       s.handleEvents,
-		"GET " + env + "/status":       s.handleStatus,
-		"GET /v1/deployments/{id}":     s.handleFindDeployment,
-		"/":                            s.handleNotFound,
+		"POST /v1/apps":                 s.handleCreateApp,
+		"GET /v1/apps":                  s.handleListApps,
+		"GET /v1/apps/{app}":            s.handleFindApp,
+		"DELETE /v1/apps/{app}":         s.handleDeleteApp,
+		"GET /v1/apps/{app}/versions":   s.handleListVersions,
+		"POST /v1/apps/{app}/envs":      s.handleCreateEnv,
+		"GET /v1/apps/{app}/envs":       s.handleListAppEnvs,
+		"GET /v1/envs":                  s.handleListAllEnvs,
+		"GET " + env:                    s.handleFindEnv,
+		"DELETE " + env:                 s.handleDeleteEnv,
+		"POST " + env + "/deploys":      s.handleDeploy,
+		"GET " + env + "/deployments":   s.handleListDeployments,
+		"GET " + env + "/releases":      s.handleListReleases,
+		"POST " + env + "/rollback":     s.handleRollback,
+		"GET " + env + "/config":        s.handleListConfig,
+		"GET " + env + "/config/{key}":  s.handleGetConfig,
+		"PATCH " + env + "/config":      s.handlePatchConfig,
+		"POST " + env + "/scale":        s.handleScale,
+		"POST " + env + "/restart":      s.handleRestart,
+		"GET " + env + "/instances":     s.handleInstances,
+		"GET " + env + "/events":        s.handleEvents,
+		"GET " + env + "/status":        s.handleStatus,
+		"GET /v1/deployments/{id}":      s.handleFindDeployment,
+		"GET " + env + "/health":        s.handleEnvHealth,
+		"GET " + env + "/metrics":       s.handleRollups,
+		"POST " + env + "/hooks":        s.handleAddHook,
+		"GET " + env + "/hooks":         s.handleListHooks,
+		"DELETE " + env + "/hooks/{id}": s.handleRemoveHook,
+		"GET " + env + "/deliveries":    s.handleListDeliveries,
+		"GET /metrics":                  s.metricsHandler,
+		"/":                             s.handleNotFound,
 	} {
 		mux.Handle(pattern, s.authenticated(h))
 	}

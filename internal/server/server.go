@@ -21,6 +21,8 @@ import (
 	"github.com/jack-paas/jack/internal/docker"
 	"github.com/jack-paas/jack/internal/httpapi"
 	"github.com/jack-paas/jack/internal/localconf"
+	"github.com/jack-paas/jack/internal/metrics"
+	"github.com/jack-paas/jack/internal/notify"
 	"github.com/jack-paas/jack/internal/router"
 	"github.com/jack-paas/jack/internal/sqlite"
 )
@@ -39,6 +41,15 @@ type Config struct {
 	// clients on this machine find it (tests run many servers).
 	NoLocalPointer bool
 	Logger         *slog.Logger
+
+	// MetricsAddr, when set, serves /metrics there without a token.
+	MetricsAddr string
+	// MetricsInterval is how often instances are sampled; default 10s.
+	MetricsInterval time.Duration
+	// StatsD, when set, is the HOST:PORT of a StatsD or DogStatsD agent.
+	StatsD string
+	// Thresholds of the health rules; zero for metrics.DefaultThresholds.
+	Thresholds metrics.Thresholds
 }
 
 // Main is a running daemon.
@@ -55,6 +66,12 @@ type Main struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	tokenFile string
+
+	notifier   *notify.Notifier
+	monitor    *metrics.Monitor
+	statsd     *metrics.StatsD
+	metricsLn  net.Listener
+	metricsSrv *http.Server
 }
 
 // New returns a daemon with defaults filled in; Run starts it.
@@ -105,12 +122,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startRouter(ctx); err != nil {
 		return err
 	}
+	m.startNotifier()
 	m.orch = deploy.New(deploy.Config{
 		Store: m.db, Runtime: m.runtime, Router: m.router, Owner: owner,
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
+		OnDeployment: m.notifier.Deploy,
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
+	}
+	if err := m.startMonitor(); err != nil {
+		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -152,7 +174,7 @@ func (m *Main) serveAPI() error {
 	m.apiLn = ln
 	handler := httpapi.New(httpapi.Config{
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
-		Logger: m.logger.With("part", "api"),
+		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
 	})
 	// Streams (deployment and event follows) never end on their own; their
 	// contexts end when shutdown begins, so Close does not wait for them.
@@ -175,7 +197,7 @@ func (m *Main) serveAPI() error {
 		}
 	}
 	m.logger.Info("jack server ready", "api", m.APIURL(), "http", m.cfg.HTTPAddr, "data", m.cfg.DataDir, "version", jack.BuildVersion)
-	return nil
+	return m.serveMetrics()
 }
 
 // APIURL returns the URL clients reach the API at.
@@ -200,6 +222,7 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.closeMetrics()
 	if m.orch != nil {
 		m.orch.Close()
 	}
