@@ -335,5 +335,3 @@ func labels(m *dtoMetric) map[string]string {
 	}
 	return out
 }
-
-
