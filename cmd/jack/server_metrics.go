@@ -23,11 +23,18 @@ func (h *healthFlags) register(f *pflag.FlagSet, cfg *server.Config) {
 	f.StringVar(&h.p95, "health-p95", d.P95.String(), "p95 latency over the last minute above which health is warning (degraded above twice)")
 	f.StringVar(&h.cpu, "health-cpu", "90", "percent of an instance's CPU limit that counts as near the limit")
 	f.StringVar(&h.memory, "health-memory", "90", "percent of an instance's memory limit that counts as near the limit")
+	f.StringVar(&cfg.StatsSource, "stats-source", "", "where instance counters are read: cgroup, engine, or empty for cgroup files when present (for benchmarks)")
+	f.MarkHidden("stats-source")
 }
 
 // apply checks the flags and puts them in cfg; a bad one is a usage error.
 func (h *healthFlags) apply(cfg *server.Config) error {
 	var err error
+	switch cfg.StatsSource {
+	case "", "cgroup", "engine":
+	default:
+		return usageErrorf("--stats-source %q is not known; use cgroup or engine", cfg.StatsSource)
+	}
 	if cfg.MetricsInterval < 100*time.Millisecond {
 		return usageErrorf("--metrics-interval %s is too short; give 100ms or more, such as 10s", cfg.MetricsInterval)
 	}

@@ -115,23 +115,54 @@ func New(cfg Config) *Monitor {
 	}
 }
 
-// Start runs the sampling loop in the background until Close.
+// healthEvery is how often health is judged between sampling rounds, so
+// that a transition shorter than the sampling interval is still seen and
+// told.
+const healthEvery = time.Second
+
+// Start runs the loop in the background until Close: a sampling round
+// every Interval, and health judged every second in between.
 func (m *Monitor) Start() {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.cancel, m.done = cancel, make(chan struct{})
 	go func() {
 		defer close(m.done)
-		tick := time.NewTicker(m.cfg.Interval)
+		tick := time.NewTicker(min(healthEvery, m.cfg.Interval))
 		defer tick.Stop()
+		last := time.Now()
+		m.Round(ctx)
 		for {
-			m.Round(ctx)
 			select {
 			case <-ctx.Done():
 				return
 			case <-tick.C:
 			}
+			if time.Since(last) >= m.cfg.Interval-healthEvery/10 {
+				last = time.Now()
+				m.Round(ctx)
+			} else {
+				m.judge(ctx)
+			}
 		}
 	}()
+}
+
+// judge evaluates every environment's health with the latest samples and
+// reports transitions, without sampling.
+func (m *Monitor) judge(ctx context.Context) {
+	envs, err := m.cfg.Store.ListEnvs(ctx, "")
+	if err != nil {
+		return
+	}
+	deploying, _ := m.deploying(ctx)
+	now := m.now()
+	for _, env := range envs {
+		instances, err := m.cfg.Orchestrator.Instances(ctx, env.App, env.Name)
+		if err != nil {
+			continue
+		}
+		m.record(ctx, env, m.evaluate(ctx, env, instances, deploying[env.ID], now), now)
+	}
 }
 
 // Close stops the loop and waits for it.

@@ -31,6 +31,7 @@ func (m *Main) startMonitor() error {
 		}
 		m.statsd = sd
 	}
+	m.runtime.StatsSource = m.cfg.StatsSource
 	var traffic jack.RouterStats
 	if rs, ok := any(m.router).(jack.RouterStats); ok {
 		traffic = rs

@@ -50,6 +50,9 @@ type Config struct {
 	StatsD string
 	// Thresholds of the health rules; zero for metrics.DefaultThresholds.
 	Thresholds metrics.Thresholds
+	// StatsSource is where instance counters are read: "" (cgroup files
+	// when present, else the engine), "cgroup" or "engine".
+	StatsSource string
 }
 
 // Main is a running daemon.
