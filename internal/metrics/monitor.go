@@ -239,6 +239,15 @@ func (m *Monitor) Round(ctx context.Context) {
 	}
 	m.mu.Lock()
 	m.envs = rounds
+	live := map[int64]bool{}
+	for _, e := range envs {
+		live[e.ID] = true
+	}
+	for id := range m.health {
+		if !live[id] {
+			delete(m.health, id) // the environment was deleted
+		}
+	}
 	m.mu.Unlock()
 
 	if err := m.rollups.add(ctx, m.cfg.Store, rounds, snapBounds(snap), now); err != nil && ctx.Err() == nil {
