@@ -142,6 +142,8 @@ func duration(d time.Duration) string {
 		return "-"
 	case d < time.Millisecond:
 		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < 10*time.Millisecond:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(d)/float64(time.Millisecond)), ".0") + "ms"
 	case d < time.Second:
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
