@@ -26,6 +26,13 @@ const defaultCheckFailures = 3
 // restartWindow is how far back RecentRestarts counts.
 const restartWindow = 10 * time.Minute
 
+// checkerConfig holds the orchestrator's settings from Config that the
+// checker and the deployment notices use.
+type checkerConfig struct {
+	failures     int
+	onDeployment func(jack.DeployNotice)
+}
+
 // checkState is what the checker keeps of one instance, inside instance.
 // Guarded by Orchestrator.mu.
 type checkState struct {
@@ -156,7 +163,7 @@ func (o *Orchestrator) check(procs *processCache, tg checkTarget) {
 	if o.ctx.Err() != nil {
 		return
 	}
-	threshold := o.checkFailures
+	threshold := o.checker.failures
 	o.mu.Lock()
 	in.check.checking = false
 	in.check.nextCheck = o.now().Add(proc.Health.Interval.D())

@@ -7,7 +7,7 @@ import (
 // notify tells Config.OnDeployment that a deployment started or ended,
 // with a copy of the deployment in the given state.
 func (o *Orchestrator) notify(event string, env *jack.Environment, d *jack.Deployment, state, reason string) {
-	if o.onDeployment == nil {
+	if o.checker.onDeployment == nil {
 		return
 	}
 	o.mu.Lock()
@@ -19,5 +19,5 @@ func (o *Orchestrator) notify(event string, env *jack.Environment, d *jack.Deplo
 		cp.Reason = reason
 	}
 	envCopy := *env
-	o.onDeployment(jack.DeployNotice{Event: event, Env: &envCopy, Deployment: &cp})
+	o.checker.onDeployment(jack.DeployNotice{Event: event, Env: &envCopy, Deployment: &cp})
 }

@@ -36,16 +36,15 @@ type Config struct {
 
 // Orchestrator implements jack.Orchestrator.
 type Orchestrator struct {
-	store         jack.Store
-	runtime       jack.Runtime
-	router        jack.Router
-	owner         string
-	domain        string
-	logger        *slog.Logger
-	now           func() time.Time
-	healInterval  time.Duration
-	checkFailures int
-	onDeployment  func(jack.DeployNotice)
+	store        jack.Store
+	runtime      jack.Runtime
+	router       jack.Router
+	owner        string
+	domain       string
+	logger       *slog.Logger
+	now          func() time.Time
+	healInterval time.Duration
+	checker      checkerConfig // see checker.go
 
 	mu       sync.Mutex // guards envs, their instances, and running deployments
 	envs     map[int64]*envState
@@ -68,11 +67,11 @@ func New(cfg Config) *Orchestrator {
 	o := &Orchestrator{
 		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
 		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
-		healInterval:  cfg.HealInterval,
-		checkFailures: cfg.CheckFailures, onDeployment: cfg.OnDeployment,
-		envs:    map[int64]*envState{},
-		running: map[int64]*jack.Deployment{},
-		healCh:  make(chan int64, 64),
+		healInterval: cfg.HealInterval,
+		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
+		envs:         map[int64]*envState{},
+		running:      map[int64]*jack.Deployment{},
+		healCh:       make(chan int64, 64),
 	}
 	if o.domain == "" {
 		o.domain = "localhost"
@@ -83,8 +82,8 @@ func New(cfg Config) *Orchestrator {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	if o.checkFailures <= 0 {
-		o.checkFailures = defaultCheckFailures
+	if o.checker.failures <= 0 {
+		o.checker.failures = defaultCheckFailures
 	}
 	if o.healInterval == 0 {
 		o.healInterval = 10 * time.Second

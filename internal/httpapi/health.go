@@ -17,6 +17,23 @@ type Monitor interface {
 	Rollups(ctx context.Context, app, env, process string, since time.Time) ([]*jack.Rollup, error)
 }
 
+// addMetricsRoutes adds the endpoints of health, rollups, webhooks and the
+// Prometheus exposition, all behind the token.
+func (s *server) addMetricsRoutes(mux *http.ServeMux) {
+	const env = "/v1/apps/{app}/envs/{env}"
+	for pattern, h := range map[string]handlerFunc{
+		"GET " + env + "/health":        s.handleEnvHealth,
+		"GET " + env + "/metrics":       s.handleRollups,
+		"POST " + env + "/hooks":        s.handleAddHook,
+		"GET " + env + "/hooks":         s.handleListHooks,
+		"DELETE " + env + "/hooks/{id}": s.handleRemoveHook,
+		"GET " + env + "/deliveries":    s.handleListDeliveries,
+		"GET /metrics":                  s.metricsHandler,
+	} {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+}
+
 // errNoMonitor answers health and metrics requests of a server started
 // without a monitor.
 var errNoMonitor = jack.Errorf(jack.EUNAVAILABLE, "this server collects no metrics")

@@ -26,7 +26,7 @@ type Config struct {
 	// Logger receives internal errors and one debug line per request.
 	Logger *slog.Logger
 	// Monitor serves health and rollups; Metrics serves the Prometheus
-	// exposition on GET /metrics. Both optional.
+	// exposition on GET /metrics. Both optional (see health.go).
 	Monitor Monitor
 	Metrics http.Handler
 }
@@ -56,9 +56,9 @@ func New(cfg Config) http.Handler {
 		orch:         cfg.Orchestrator,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
+		pollInterval: 200 * time.Millisecond,
 		monitor:      cfg.Monitor,
 		metrics:      cfg.Metrics,
-		pollInterval: 200 * time.Millisecond,
 	}
 	return s.logRequests(s.routes())
 }
@@ -71,40 +71,34 @@ func (s *server) routes() *http.ServeMux {
 
 	const env = "/v1/apps/{app}/envs/{env}"
 	for pattern, h := range map[string]handlerFunc{
-		"POST /v1/apps":                 s.handleCreateApp,
-		"GET /v1/apps":                  s.handleListApps,
-		"GET /v1/apps/{app}":            s.handleFindApp,
-		"DELETE /v1/apps/{app}":         s.handleDeleteApp,
-		"GET /v1/apps/{app}/versions":   s.handleListVersions,
-		"POST /v1/apps/{app}/envs":      s.handleCreateEnv,
-		"GET /v1/apps/{app}/envs":       s.handleListAppEnvs,
-		"GET /v1/envs":                  s.handleListAllEnvs,
-		"GET " + env:                    s.handleFindEnv,
-		"DELETE " + env:                 s.handleDeleteEnv,
-		"POST " + env + "/deploys":      s.handleDeploy,
-		"GET " + env + "/deployments":   s.handleListDeployments,
-		"GET " + env + "/releases":      s.handleListReleases,
-		"POST " + env + "/rollback":     s.handleRollback,
-		"GET " + env + "/config":        s.handleListConfig,
-		"GET " + env + "/config/{key}":  s.handleGetConfig,
-		"PATCH " + env + "/config":      s.handlePatchConfig,
-		"POST " + env + "/scale":        s.handleScale,
-		"POST " + env + "/restart":      s.handleRestart,
-		"GET " + env + "/instances":     s.handleInstances,
-		"GET " + env + "/events":        s.handleEvents,
-		"GET " + env + "/status":        s.handleStatus,
-		"GET /v1/deployments/{id}":      s.handleFindDeployment,
-		"GET " + env + "/health":        s.handleEnvHealth,
-		"GET " + env + "/metrics":       s.handleRollups,
-		"POST " + env + "/hooks":        s.handleAddHook,
-		"GET " + env + "/hooks":         s.handleListHooks,
-		"DELETE " + env + "/hooks/{id}": s.handleRemoveHook,
-		"GET " + env + "/deliveries":    s.handleListDeliveries,
-		"GET /metrics":                  s.metricsHandler,
-		"/":                             s.handleNotFound,
+		"POST /v1/apps":                s.handleCreateApp,
+		"GET /v1/apps":                 s.handleListApps,
+		"GET /v1/apps/{app}":           s.handleFindApp,
+		"DELETE /v1/apps/{app}":        s.handleDeleteApp,
+		"GET /v1/apps/{app}/versions":  s.handleListVersions,
+		"POST /v1/apps/{app}/envs":     s.handleCreateEnv,
+		"GET /v1/apps/{app}/envs":      s.handleListAppEnvs,
+		"GET /v1/envs":                 s.handleListAllEnvs,
+		"GET " + env:                   s.handleFindEnv,
+		"DELETE " + env:                s.handleDeleteEnv,
+		"POST " + env + "/deploys":     s.handleDeploy,
+		"GET " + env + "/deployments":  s.handleListDeployments,
+		"GET " + env + "/releases":     s.handleListReleases,
+		"POST " + env + "/rollback":    s.handleRollback,
+		"GET " + env + "/config":       s.handleListConfig,
+		"GET " + env + "/config/{key}": s.handleGetConfig,
+		"PATCH " + env + "/config":     s.handlePatchConfig,
+		"POST " + env + "/scale":       s.handleScale,
+		"POST " + env + "/restart":     s.handleRestart,
+		"GET " + env + "/instances":    s.handleInstances,
+		"GET " + env + "/events":       s.handleEvents,
+		"GET " + env + "/status":       s.handleStatus,
+		"GET /v1/deployments/{id}":     s.handleFindDeployment,
+		"/":                            s.handleNotFound,
 	} {
 		mux.Handle(pattern, s.authenticated(h))
 	}
+	s.addMetricsRoutes(mux) // health.go
 	return mux
 }
 
