@@ -28,4 +28,14 @@ type Instance struct {
 	// LastCheck is the time of the last health check and its outcome.
 	LastCheck      time.Time `json:"last_check,omitempty"`
 	LastCheckError string    `json:"last_check_error,omitempty"`
+	// CheckLatency is how long the last health check took; CheckFailures
+	// how many checks in a row have failed.
+	CheckLatency  time.Duration `json:"check_latency,omitempty"`
+	CheckFailures int           `json:"check_failures,omitempty"`
+	// RestartsTotal counts the deaths of this slot's instances since the
+	// daemon started, RecentRestarts those of the last 10 minutes, and
+	// LastExit says why the last one died.
+	RestartsTotal  int    `json:"restarts_total,omitempty"`
+	RecentRestarts int    `json:"recent_restarts,omitempty"`
+	LastExit       string `json:"last_exit,omitempty"`
 }

@@ -11,6 +11,8 @@ type Store interface {
 	DeploymentStore
 	EventStore
 	TokenStore
+	MetricsStore
+	HookStore
 }
 
 // TokenStore keeps API tokens, hashed.

@@ -80,6 +80,7 @@ type daemon struct {
 	exited chan struct{}
 	cli    *client.Client
 	owner  string
+	extra  []string // more `jack server` flags
 }
 
 func freePort(t testing.TB) string {
@@ -94,9 +95,9 @@ func freePort(t testing.TB) string {
 
 // startDaemon starts a jack server and removes everything it made when the
 // test ends: the router process and the containers.
-func startDaemon(t testing.TB) *daemon {
+func startDaemon(t testing.TB, extraFlags ...string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, data: t.TempDir(), api: freePort(t), http: freePort(t), home: t.TempDir(), cli: dockertest.Client(t)}
+	d := &daemon{t: t, data: t.TempDir(), api: freePort(t), http: freePort(t), home: t.TempDir(), cli: dockertest.Client(t), extra: extraFlags}
 	d.start()
 	t.Cleanup(d.cleanup)
 	return d
@@ -106,7 +107,7 @@ func startDaemon(t testing.TB) *daemon {
 func (d *daemon) start() {
 	d.t.Helper()
 	d.log = &bytes.Buffer{}
-	d.cmd = exec.Command(jackBin, "server", "--data", d.data, "--api", d.api, "--http", d.http)
+	d.cmd = exec.Command(jackBin, append([]string{"server", "--data", d.data, "--api", d.api, "--http", d.http}, d.extra...)...)
 	d.cmd.Env = append(os.Environ(), "HOME="+d.home, "XDG_CONFIG_HOME="+d.home)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {

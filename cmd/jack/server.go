@@ -16,6 +16,7 @@ func init() { register(newServerCommand) }
 // SIGTERM, then stops cleanly; containers and the router keep serving.
 func newServerCommand(c *cli) *cobra.Command {
 	cfg := server.Config{}
+	var health healthFlags
 	cmd := &cobra.Command{
 		Use:   "server",
 		Short: "Run the Jack daemon: API, orchestrator and router",
@@ -24,6 +25,9 @@ Docker engine, serves the API on --api and starts the router, a process of its
 own that serves HTTP on --http and keeps serving when the daemon stops.`,
 		Args: argsBetween(0, 0),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			if err := health.apply(&cfg); err != nil {
+				return err
+			}
 			cfg.Logger = slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 			if cfg.DockerHost == "" {
 				cfg.DockerHost = os.Getenv("DOCKER_HOST")
@@ -43,5 +47,6 @@ own that serves HTTP on --http and keeps serving when the daemon stops.`,
 	f.StringVar(&cfg.HTTPAddr, "http", ":80", "address the router serves HTTP on")
 	f.StringVar(&cfg.Domain, "domain", "localhost", "suffix of environments' default hosts: ENV.APP.SUFFIX")
 	f.StringVar(&cfg.DockerHost, "docker", "", "Docker engine address (default $DOCKER_HOST or the local socket)")
+	health.register(f, &cfg)
 	return cmd
 }

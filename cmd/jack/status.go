@@ -42,6 +42,9 @@ func (c *cli) printStatus(st *client.Status) error {
 	now := time.Now()
 	tw := table(c.stdout)
 	fmt.Fprintf(tw, "Environment:\t%s (%s)\n", st.Env.Ref(), st.Env.Tier)
+	if h := st.Health; h != nil {
+		fmt.Fprintf(tw, "Health:\t%s\n", healthHeadline(h))
+	}
 	fmt.Fprintf(tw, "URL:\t%s\n", dash(st.URL))
 	if st.Release != nil {
 		fmt.Fprintf(tw, "Release:\t%d (%s, image %s), %s\n", st.Release.Number, st.Version, st.Image, st.Release.Description)

@@ -121,6 +121,7 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 		p.step("Release %d: %s — %s (%s, image %s)", rel.Number, v.Label, rel.Description, strategy, shortID(v.ImageID))
 	}
 	o.event(env.ID, "deploy", "Deployment %d started: release %d, %s", d.ID, rel.Number, rel.Description)
+	o.notify(jack.HookDeployStarted, env, d, jack.DeploymentRunning, "")
 
 	err := o.rollout(ctx, st, env, rel, v, d.ID, p, rolloutOpts{
 		strategy: strategy, batch: v.Manifest.Deploy.Batch, drain: v.Manifest.Deploy.Drain.D(),
@@ -138,6 +139,11 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 		p.step("Release %d (%s) serves: %s, in %.2fs", rel.Number, v.Label, o.summary(st), now.Sub(start).Seconds())
 		o.finish(st, d, jack.DeploymentSucceeded, "", nil)
 		o.event(env.ID, "deploy", "Deployment %d succeeded: release %d (%s) serves", d.ID, rel.Number, v.Label)
+		if d.Kind == "rollback" {
+			o.notify(jack.HookDeployRolledBack, env, d, jack.DeploymentSucceeded, "")
+		} else {
+			o.notify(jack.HookDeploySucceeded, env, d, jack.DeploymentSucceeded, "")
+		}
 		return
 	}
 	reason, output := o.failure(err)
@@ -150,11 +156,16 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 	if env.Release > 0 {
 		p.step("Undoing: release %d keeps serving", env.Release)
 	}
-	if uerr := o.undo(st, env, d.ID, p); uerr != nil {
+	uerr := o.undo(st, env, d.ID, p)
+	if uerr != nil {
 		reason += "; undoing it also failed: " + uerr.Error()
 	}
 	o.finish(st, d, jack.DeploymentFailed, reason, output)
 	o.event(env.ID, "deploy", "Deployment %d failed: %s", d.ID, reason)
+	o.notify(jack.HookDeployFailed, env, d, jack.DeploymentFailed, reason)
+	if uerr == nil && env.Release > 0 {
+		o.notify(jack.HookDeployRolledBack, env, d, jack.DeploymentFailed, reason)
+	}
 }
 
 // finish records a deployment's end, forgets it from memory and frees the

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jack "github.com/jack-paas/jack"
@@ -18,6 +19,7 @@ type fakeImage struct {
 	exitAtStart int           // non-zero: the instance writes "boom" and exits with this code
 	failHealth  bool          // the health path answers 500
 	startDelay  time.Duration // time before the instance answers
+	sick        *atomic.Bool  // when set and true, the health path answers 500
 }
 
 // fakeRuntime is a jack.Runtime whose instances are httptest servers: the
@@ -89,7 +91,7 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
 		}
-		if r.URL.Path == "/health" && img.failHealth {
+		if r.URL.Path == "/health" && (img.failHealth || img.sick != nil && img.sick.Load()) {
 			http.Error(w, "unhealthy", http.StatusInternalServerError)
 			return
 		}

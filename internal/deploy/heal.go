@@ -79,6 +79,7 @@ func (o *Orchestrator) onDeath(id string, code int) {
 	if in.oom {
 		why = "was killed for using more memory than its limit"
 	}
+	o.recordDeath(st, name, why)
 	o.mu.Unlock()
 	if wasRouted {
 		if err := o.publish(o.ctx); err != nil {
@@ -174,7 +175,7 @@ func (o *Orchestrator) heal(ctx context.Context, st *envState, env *jack.Environ
 	complete := true
 	for _, pl := range plans(env, rel, v, o.owner) {
 		wanted[pl.process] = true
-		ch := o.diff(st, pl, false)
+		ch := o.healDiff(st, pl)
 		for _, slot := range ch.slots {
 			if !o.healSlot(ctx, st, env, pl, slot) {
 				complete = false

@@ -22,6 +22,7 @@ type instance struct {
 	oom       bool
 	lastCheck time.Time
 	lastErr   string
+	check     checkState // of the continuous health checks (checker.go)
 }
 
 func newInstance(c *jack.Container, state string) *instance {
@@ -47,6 +48,7 @@ type envState struct {
 	cancelHeal context.CancelFunc
 	instances  map[string]*instance
 	restarts   map[string]*backoff // by instance name (process.slot)
+	deaths     map[string]*deaths  // by instance name, for restart counts (checker.go)
 }
 
 func newEnvState() *envState {
@@ -133,5 +135,7 @@ func (i *instance) view() *jack.Instance {
 		StartedAt:      i.c.StartedAt,
 		LastCheck:      i.lastCheck,
 		LastCheckError: i.lastErr,
+		CheckLatency:   i.check.latency,
+		CheckFailures:  i.check.failures,
 	}
 }

@@ -26,6 +26,12 @@ type Config struct {
 	// HealInterval is how often every environment is compared with its
 	// release as a safety net behind the engine's events; default 10s.
 	HealInterval time.Duration
+	// CheckFailures is how many continuous health checks in a row an
+	// instance must fail to leave the rotation; default 3.
+	CheckFailures int
+	// OnDeployment, when set, is told when a deployment starts and ends
+	// (for notifications). It must not block.
+	OnDeployment func(jack.DeployNotice)
 }
 
 // Orchestrator implements jack.Orchestrator.
@@ -38,6 +44,7 @@ type Orchestrator struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	healInterval time.Duration
+	checker      checkerConfig // see checker.go
 
 	mu       sync.Mutex // guards envs, their instances, and running deployments
 	envs     map[int64]*envState
@@ -61,6 +68,7 @@ func New(cfg Config) *Orchestrator {
 		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
 		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
 		healInterval: cfg.HealInterval,
+		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},
 		healCh:       make(chan int64, 64),
@@ -73,6 +81,9 @@ func New(cfg Config) *Orchestrator {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.checker.failures <= 0 {
+		o.checker.failures = defaultCheckFailures
 	}
 	if o.healInterval == 0 {
 		o.healInterval = 10 * time.Second
@@ -89,9 +100,10 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}
-	o.wg.Add(2)
+	o.wg.Add(3)
 	go o.watch(events)
 	go o.healLoop()
+	go o.checkLoop()
 	o.requestHeal(0)
 	return nil
 }
@@ -146,6 +158,7 @@ func (o *Orchestrator) Instances(ctx context.Context, app, envName string) ([]*j
 		for _, in := range st.byProcess(p) {
 			v := in.view()
 			v.Restarts = restartsOf(st, in.c.Name())
+			o.fillRestarts(st, v)
 			out = append(out, v)
 		}
 	}

@@ -33,6 +33,12 @@ type Runtime struct {
 	// Tests use them to mark and isolate what they create. Set before first
 	// use; nil in production.
 	ExtraLabels map[string]string
+	// StatsSource chooses where Stats reads from: StatsAuto (""),
+	// StatsCgroup or StatsEngine; CgroupRoot is where the cgroup
+	// hierarchy is mounted ("" for /sys/fs/cgroup). Set before first use.
+	StatsSource string
+	CgroupRoot  string
+	stats       statsState
 
 	cli     *client.Client
 	owner   string // the installation whose instances this runtime sees

@@ -25,6 +25,10 @@ type Config struct {
 	HTTPAddr string
 	// Logger receives internal errors and one debug line per request.
 	Logger *slog.Logger
+	// Monitor serves health and rollups; Metrics serves the Prometheus
+	// exposition on GET /metrics. Both optional (see health.go).
+	Monitor Monitor
+	Metrics http.Handler
 }
 
 // server holds the handlers' dependencies.
@@ -33,6 +37,9 @@ type server struct {
 	orch   jack.Orchestrator
 	urls   urlMaker
 	logger *slog.Logger
+	// monitor and metrics come from Config.
+	monitor Monitor
+	metrics http.Handler
 	// pollInterval is how often a followed event stream asks the store for
 	// new events.
 	pollInterval time.Duration
@@ -50,6 +57,8 @@ func New(cfg Config) http.Handler {
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
+		monitor:      cfg.Monitor,
+		metrics:      cfg.Metrics,
 	}
 	return s.logRequests(s.routes())
 }
@@ -89,6 +98,7 @@ func (s *server) routes() *http.ServeMux {
 	} {
 		mux.Handle(pattern, s.authenticated(h))
 	}
+	s.addMetricsRoutes(mux) // health.go
 	return mux
 }
 

@@ -40,5 +40,11 @@ func (s *server) handleStatus(w http.ResponseWriter, r *http.Request) error {
 		}
 		st.Instances[in.Process][in.State]++
 	}
+	if s.monitor != nil {
+		if st.Health, err = s.monitor.Health(ctx, env.App, env.Name); err != nil {
+			return err
+		}
+		st.Health.Instances = nil // `jack health` shows them
+	}
 	return writeJSON(w, http.StatusOK, st)
 }

@@ -100,4 +100,7 @@ type Status struct {
 	// Instances counts the instances of each process by state.
 	Instances      map[string]map[string]int `json:"instances"`
 	LastDeployment *jack.Deployment          `json:"last_deployment"`
+	// Health is the environment's health with its causes; nil when the
+	// server collects no metrics.
+	Health *jack.Health `json:"health,omitempty"`
 }

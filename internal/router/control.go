@@ -41,6 +41,7 @@ type controlAPI struct {
 	status     Status // the fixed parts
 	shutdown   func() // asks Run to stop
 	logger     *slog.Logger
+	traffic    *traffic // counts requests; see stats.go
 }
 
 func (c *controlAPI) handler() http.Handler {
@@ -50,6 +51,7 @@ func (c *controlAPI) handler() http.Handler {
 	mux.HandleFunc("POST /drain", c.drain)
 	mux.HandleFunc("GET /status", c.getStatus)
 	mux.HandleFunc("POST /shutdown", c.postShutdown)
+	mux.HandleFunc("GET /traffic", c.getTraffic) // stats.go
 	return mux
 }
 

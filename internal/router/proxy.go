@@ -155,6 +155,7 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // forwarding headers.
 func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	f := flightOf(pr.In.Context())
+	noteUpstream(pr.In.Context(), f) // stats.go
 	pr.Out.URL.Scheme = "http"
 	pr.Out.URL.Host = f.target.addr
 	// Pass the query on as the client sent it: the app decides what it means.

@@ -79,7 +79,9 @@ func Run(ctx context.Context, cfg Config) error {
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	counted := newTraffic(proxy)
 	api := &controlAPI{
+		traffic:    counted,
 		proxy:      proxy,
 		routesPath: routesPath,
 		status: Status{
@@ -93,7 +95,7 @@ func Run(ctx context.Context, cfg Config) error {
 		logger:   logger,
 	}
 	httpServer := &http.Server{
-		Handler:           proxy,
+		Handler:           counted,
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,

@@ -21,6 +21,8 @@ import (
 	"github.com/jack-paas/jack/internal/docker"
 	"github.com/jack-paas/jack/internal/httpapi"
 	"github.com/jack-paas/jack/internal/localconf"
+	"github.com/jack-paas/jack/internal/metrics"
+	"github.com/jack-paas/jack/internal/notify"
 	"github.com/jack-paas/jack/internal/router"
 	"github.com/jack-paas/jack/internal/sqlite"
 	"github.com/jack-paas/jack/internal/web"
@@ -40,6 +42,18 @@ type Config struct {
 	// clients on this machine find it (tests run many servers).
 	NoLocalPointer bool
 	Logger         *slog.Logger
+
+	// MetricsAddr, when set, serves /metrics there without a token.
+	MetricsAddr string
+	// MetricsInterval is how often instances are sampled; default 10s.
+	MetricsInterval time.Duration
+	// StatsD, when set, is the HOST:PORT of a StatsD or DogStatsD agent.
+	StatsD string
+	// Thresholds of the health rules; zero for metrics.DefaultThresholds.
+	Thresholds metrics.Thresholds
+	// StatsSource is where instance counters are read: "" (cgroup files
+	// when present, else the engine), "cgroup" or "engine".
+	StatsSource string
 }
 
 // Main is a running daemon.
@@ -56,6 +70,12 @@ type Main struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	tokenFile string
+
+	notifier   *notify.Notifier
+	monitor    *metrics.Monitor
+	statsd     *metrics.StatsD
+	metricsLn  net.Listener
+	metricsSrv *http.Server
 }
 
 // New returns a daemon with defaults filled in; Run starts it.
@@ -106,12 +126,17 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startRouter(ctx); err != nil {
 		return err
 	}
+	m.startNotifier()
 	m.orch = deploy.New(deploy.Config{
 		Store: m.db, Runtime: m.runtime, Router: m.router, Owner: owner,
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
+		OnDeployment: m.notifier.Deploy,
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
+	}
+	if err := m.startMonitor(); err != nil {
+		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
@@ -151,11 +176,13 @@ func (m *Main) serveAPI() error {
 		return fmt.Errorf("listen for the API on %s: %w", m.cfg.APIAddr, err)
 	}
 	m.apiLn = ln
-	handler := http.NewServeMux()
-	handler.Handle("/v1/", httpapi.New(httpapi.Config{
+	api := httpapi.New(httpapi.Config{
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
-		Logger: m.logger.With("part", "api"),
-	}))
+		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
+	})
+	handler := http.NewServeMux()
+	handler.Handle("/v1/", api)
+	handler.Handle("/metrics", api)
 	handler.Handle("/", web.New(web.Config{
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "web"),
@@ -181,7 +208,7 @@ func (m *Main) serveAPI() error {
 		}
 	}
 	m.logger.Info("jack server ready", "api", m.APIURL(), "http", m.cfg.HTTPAddr, "data", m.cfg.DataDir, "version", jack.BuildVersion)
-	return nil
+	return m.serveMetrics()
 }
 
 // APIURL returns the URL clients reach the API at.
@@ -206,6 +233,7 @@ func (m *Main) Close() error {
 	if m.cancel != nil {
 		m.cancel()
 	}
+	m.closeMetrics()
 	if m.orch != nil {
 		m.orch.Close()
 	}

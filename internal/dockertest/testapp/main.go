@@ -6,7 +6,9 @@
 // Web mode (the default) listens on $PORT (8080) and answers:
 //
 //	GET /             version=$APP_VERSION release=$JACK_RELEASE process=$JACK_PROCESS instance=$HOSTNAME
-//	GET /health       200 ok, or 500 when FAIL_HEALTH=1
+//	GET /health       200 ok, or 500 when FAIL_HEALTH=1 or after /sick?on=1
+//	GET /sick?on=1    makes /health fail from now on (on=0 heals it)
+//	GET /code/503     answers with that status (for 5xx-share tests)
 //	GET /env/KEY      the value of $KEY, 404 if unset
 //	GET /sleep?d=500ms  prints "sleeping 500ms", answers 200 after d (for drain tests)
 //	GET /exit?code=3  answers, then exits with code (for crash tests)
@@ -14,7 +16,8 @@
 //	GET /alloc?mb=64  allocates and holds 64 MiB more (for memory limit tests)
 //
 // Knobs: START_DELAY (wait before listening), EXIT_AT_START=N (print
-// "boom: failing on purpose" to stderr and exit N), IGNORE_SIGTERM=1. On
+// "boom: failing on purpose" to stderr and exit N), EXIT_AFTER=DUR (exit 3
+// that long after starting: a crash loop), IGNORE_SIGTERM=1. On
 // SIGTERM it stops listening, finishes in-flight requests and exits 0.
 //
 // With the argument "worker" it does not listen: it prints "working N" every
@@ -30,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -39,6 +43,12 @@ func main() {
 		fmt.Fprintln(os.Stderr, "boom: failing on purpose")
 		n, _ := strconv.Atoi(code)
 		os.Exit(n)
+	}
+	if d, err := time.ParseDuration(os.Getenv("EXIT_AFTER")); err == nil {
+		time.AfterFunc(d, func() {
+			fmt.Fprintln(os.Stderr, "crashing on purpose after", d)
+			os.Exit(3)
+		})
 	}
 	terms := make(chan os.Signal, 1)
 	if os.Getenv("IGNORE_SIGTERM") == "1" {
@@ -109,11 +119,24 @@ func routes() *http.ServeMux {
 			os.Getenv("APP_VERSION"), os.Getenv("JACK_RELEASE"), os.Getenv("JACK_PROCESS"), os.Getenv("HOSTNAME"))
 	})
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		if os.Getenv("FAIL_HEALTH") == "1" {
+		if os.Getenv("FAIL_HEALTH") == "1" || sick.Load() {
 			http.Error(w, "failing on purpose", http.StatusInternalServerError)
 			return
 		}
 		fmt.Fprint(w, "ok")
+	})
+	mux.HandleFunc("GET /sick", func(w http.ResponseWriter, r *http.Request) {
+		sick.Store(r.URL.Query().Get("on") != "0")
+		fmt.Fprintf(w, "sick=%v\n", sick.Load())
+	})
+	mux.HandleFunc("GET /code/{code}", func(w http.ResponseWriter, r *http.Request) {
+		code, err := strconv.Atoi(r.PathValue("code"))
+		if err != nil || code < 200 || code > 599 {
+			http.Error(w, "code must be a status from 200 to 599", http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(code)
+		fmt.Fprintf(w, "answered %d on purpose\n", code)
 	})
 	mux.HandleFunc("GET /env/{key}", func(w http.ResponseWriter, r *http.Request) {
 		v, ok := os.LookupEnv(r.PathValue("key"))
@@ -164,3 +187,6 @@ func routes() *http.ServeMux {
 
 // held keeps what /alloc allocated.
 var held [][]byte
+
+// sick makes /health fail, set by /sick.
+var sick atomic.Bool
