@@ -108,15 +108,18 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 		Running: true, StartedAt: time.Now(),
 	}
 	fc := &fakeContainer{c: c, srv: srv, logs: []string{"listening on " + c.Address}}
+	if img.exitAtStart != 0 {
+		fc.logs = append(fc.logs, "boom: failing on purpose")
+	}
+	started := *c // the caller's copy: exit changes the fake's own
 	f.mu.Lock()
 	f.containers[id] = fc
 	f.mu.Unlock()
 	f.events <- jack.ContainerEvent{ID: id, App: spec.App, Env: spec.Env, Action: "start"}
 	if img.exitAtStart != 0 {
-		fc.logs = append(fc.logs, "boom: failing on purpose")
 		go f.exit(id, img.exitAtStart)
 	}
-	return c, nil
+	return &started, nil
 }
 
 // exit ends an instance as if its process exited with code.
