@@ -11,6 +11,7 @@ type Store interface {
 	DeploymentStore
 	EventStore
 	TokenStore
+	RunStore
 }
 
 // TokenStore keeps API tokens, hashed.

@@ -17,6 +17,9 @@ import (
 type Config struct {
 	Store        jack.Store
 	Orchestrator jack.Orchestrator
+	// Runner runs one-off commands and cron jobs; nil: those endpoints
+	// answer EUNAVAILABLE.
+	Runner jack.Runner
 	// Domain is the suffix of environments' default URLs,
 	// http://ENV.APP.Domain; "localhost" when empty.
 	Domain string
@@ -31,6 +34,7 @@ type Config struct {
 type server struct {
 	store  jack.Store
 	orch   jack.Orchestrator
+	runner jack.Runner
 	urls   urlMaker
 	logger *slog.Logger
 	// pollInterval is how often a followed event stream asks the store for
@@ -47,6 +51,7 @@ func New(cfg Config) http.Handler {
 	s := &server{
 		store:        cfg.Store,
 		orch:         cfg.Orchestrator,
+		runner:       cfg.Runner,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -62,30 +67,34 @@ func (s *server) routes() *http.ServeMux {
 
 	const env = "/v1/apps/{app}/envs/{env}"
 	for pattern, h := range map[string]handlerFunc{
-		"POST /v1/apps":                s.handleCreateApp,
-		"GET /v1/apps":                 s.handleListApps,
-		"GET /v1/apps/{app}":           s.handleFindApp,
-		"DELETE /v1/apps/{app}":        s.handleDeleteApp,
-		"GET /v1/apps/{app}/versions":  s.handleListVersions,
-		"POST /v1/apps/{app}/envs":     s.handleCreateEnv,
-		"GET /v1/apps/{app}/envs":      s.handleListAppEnvs,
-		"GET /v1/envs":                 s.handleListAllEnvs,
-		"GET " + env:                   s.handleFindEnv,
-		"DELETE " + env:                s.handleDeleteEnv,
-		"POST " + env + "/deploys":     s.handleDeploy,
-		"GET " + env + "/deployments":  s.handleListDeployments,
-		"GET " + env + "/releases":     s.handleListReleases,
-		"POST " + env + "/rollback":    s.handleRollback,
-		"GET " + env + "/config":       s.handleListConfig,
-		"GET " + env + "/config/{key}": s.handleGetConfig,
-		"PATCH " + env + "/config":     s.handlePatchConfig,
-		"POST " + env + "/scale":       s.handleScale,
-		"POST " + env + "/restart":     s.handleRestart,
-		"GET " + env + "/instances":    s.handleInstances,
-		"GET " + env + "/events":       s.handleEvents,
-		"GET " + env + "/status":       s.handleStatus,
-		"GET /v1/deployments/{id}":     s.handleFindDeployment,
-		"/":                            s.handleNotFound,
+		"POST /v1/apps":                    s.handleCreateApp,
+		"GET /v1/apps":                     s.handleListApps,
+		"GET /v1/apps/{app}":               s.handleFindApp,
+		"DELETE /v1/apps/{app}":            s.handleDeleteApp,
+		"GET /v1/apps/{app}/versions":      s.handleListVersions,
+		"POST /v1/apps/{app}/envs":         s.handleCreateEnv,
+		"GET /v1/apps/{app}/envs":          s.handleListAppEnvs,
+		"GET /v1/envs":                     s.handleListAllEnvs,
+		"GET " + env:                       s.handleFindEnv,
+		"DELETE " + env:                    s.handleDeleteEnv,
+		"POST " + env + "/deploys":         s.handleDeploy,
+		"GET " + env + "/deployments":      s.handleListDeployments,
+		"GET " + env + "/releases":         s.handleListReleases,
+		"POST " + env + "/rollback":        s.handleRollback,
+		"GET " + env + "/config":           s.handleListConfig,
+		"GET " + env + "/config/{key}":     s.handleGetConfig,
+		"PATCH " + env + "/config":         s.handlePatchConfig,
+		"POST " + env + "/scale":           s.handleScale,
+		"POST " + env + "/restart":         s.handleRestart,
+		"GET " + env + "/instances":        s.handleInstances,
+		"GET " + env + "/events":           s.handleEvents,
+		"GET " + env + "/status":           s.handleStatus,
+		"GET /v1/deployments/{id}":         s.handleFindDeployment,
+		"POST " + env + "/runs":            s.handleRun,
+		"GET " + env + "/runs":             s.handleListRuns,
+		"GET " + env + "/cron":             s.handleListCron,
+		"POST " + env + "/cron/{job}/runs": s.handleRunCron,
+		"/":                                s.handleNotFound,
 	} {
 		mux.Handle(pattern, s.authenticated(h))
 	}
