@@ -3,9 +3,9 @@ package e2e
 import (
 	"bytes"
 	"os"
-	"sync"
 	"os/exec"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"

@@ -333,4 +333,3 @@ func shortID(id string) string {
 	}
 	return id
 }
-
