@@ -58,7 +58,7 @@ func TestReleaseCommandMigratesWithoutAFailedRequest(t *testing.T) {
 	if b := d.body(host, "/"); b != "version=v1 notes=hello\n" {
 		t.Fatalf("v1 answers %q", b)
 	}
-	if v := d.ok("versions", "notes"); !strings.Contains(v, "image") {
+	if v := d.ok("versions", "notes"); !strings.Contains(strings.Join(strings.Fields(v), " "), "v1 jack-e2e-django:v1") || !strings.Contains(v, " image ") {
 		t.Fatalf("the version's manifest does not say it came from the image:\n%s", v)
 	}
 
