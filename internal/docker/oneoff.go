@@ -12,6 +12,7 @@ import (
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/api/types/network"
+	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	jack "github.com/jack-paas/jack"
 )
@@ -50,6 +51,9 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 	waitC, waitErr := r.cli.ContainerWait(engine, id, container.WaitConditionRemoved)
 	if err := r.cli.ContainerStart(engine, id, container.StartOptions{}); err != nil {
 		r.remove(engine, id)
+		if client.IsErrConnectionFailed(err) {
+			return jack.OneOffResult{}, r.unavailable(err)
+		}
 		return jack.OneOffResult{}, startError(spec, err)
 	}
 	if streams.Started != nil {
@@ -77,39 +81,47 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 		go r.followResize(engine, id, streams.Resize, stopResize)
 	}
 
-	var res jack.OneOffResult
-	done := ctx.Done()
-	for {
-		select {
-		case <-done:
-			done = nil
-			res.Stopped = true
-			if err := r.cli.ContainerStop(engine, id, container.StopOptions{Timeout: seconds(spec.StopTimeout)}); err != nil && !isNotFound(err) {
-				r.logger.Warn("stop one-off container", "container", shortID(id), "err", err)
-			}
-			continue
-		case w := <-waitC:
-			res.ExitCode = int(w.StatusCode)
-			if w.Error != nil && w.Error.Message != "" {
-				r.logger.Warn("one-off container ended with an engine error", "container", shortID(id), "err", w.Error.Message)
-			}
-		case err := <-waitErr:
-			if isNotFound(err) {
-				// Removed before the wait began: it ran and is gone; its
-				// exit code is lost with it.
-				res.ExitCode = -1
-				break
-			}
-			r.remove(engine, id)
-			return res, r.fail(err, "wait for %s", spec.Name)
-		}
-		break
+	res, err := r.waitOneOff(ctx, engine, id, spec, waitC, waitErr)
+	if err != nil {
+		r.remove(engine, id)
+		return res, err
 	}
 	select {
 	case <-output:
 	case <-time.After(outputGrace):
 	}
 	return res, nil
+}
+
+// waitOneOff waits for the container's removal and returns its exit code;
+// when ctx ends first it stops the container and goes on waiting.
+func (r *Runtime) waitOneOff(ctx, engine context.Context, id string, spec *jack.OneOffSpec, waitC <-chan container.WaitResponse, waitErr <-chan error) (jack.OneOffResult, error) {
+	var res jack.OneOffResult
+	done := ctx.Done()
+	for {
+		select {
+		case <-done:
+			done = nil // stop once, then wait for the exit
+			res.Stopped = true
+			if err := r.cli.ContainerStop(engine, id, container.StopOptions{Timeout: seconds(spec.StopTimeout)}); err != nil && !isNotFound(err) {
+				r.logger.Warn("stop one-off container", "container", shortID(id), "err", err)
+			}
+		case w := <-waitC:
+			if w.Error != nil && w.Error.Message != "" {
+				r.logger.Warn("one-off container ended with an engine error", "container", shortID(id), "err", w.Error.Message)
+			}
+			res.ExitCode = int(w.StatusCode)
+			return res, nil
+		case err := <-waitErr:
+			if isNotFound(err) {
+				// Removed before the wait began: it ran and is gone, and its
+				// exit code with it.
+				res.ExitCode = -1
+				return res, nil
+			}
+			return res, r.fail(err, "wait for %s", spec.Name)
+		}
+	}
 }
 
 // followResize passes terminal sizes to the container until stop closes.
