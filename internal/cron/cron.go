@@ -94,50 +94,71 @@ func (s *Scheduler) env(ctx context.Context, env *jack.Environment, now time.Tim
 		if err != nil {
 			continue // refused when the version was made; never here
 		}
-		tick := sched.Prev(now)
-		if tick.IsZero() {
-			continue
-		}
-		after, err := s.lastTick(ctx, env, rel, job.Name)
+		after, seen, err := s.lastTick(ctx, env, rel, job.Name)
 		if err != nil {
 			return err
 		}
-		if !tick.After(after) {
-			continue
-		}
-		started, err := s.runner.StartCronTick(ctx, env, rel, v, job, tick.UTC())
-		if err != nil {
-			s.logger.Error("cron: start job", "env", env.Ref(), "job", job.Name, "err", err)
-			continue
-		}
-		s.setLast(env.ID, job.Name, tick)
-		if started {
-			s.logger.Info("cron job started", "env", env.Ref(), "job", job.Name, "tick", tick.UTC())
+		for _, tick := range dueTicks(sched, after, now, seen) {
+			started, err := s.runner.StartCronTick(ctx, env, rel, v, job, tick.UTC())
+			if err != nil {
+				s.logger.Error("cron: start job", "env", env.Ref(), "job", job.Name, "err", err)
+				break
+			}
+			s.setLast(env.ID, job.Name, tick)
+			if started {
+				s.logger.Info("cron job started", "env", env.Ref(), "job", job.Name, "tick", tick.UTC())
+			}
 		}
 	}
 	return nil
 }
 
-// lastTick returns the newest tick of a job already handled: from memory,
-// else the store, else the moment the environment's release was made, so
-// that a new job does not run for a tick that came before it existed.
-func (s *Scheduler) lastTick(ctx context.Context, env *jack.Environment, rel *jack.Release, job string) (time.Time, error) {
+// maxCatchUp bounds how many ticks one pass fires when passes fell behind
+// (a slow store, a busy machine).
+const maxCatchUp = 10
+
+// dueTicks returns the ticks after after and not after now, oldest first.
+// When the scheduler has been running (seen), it fires every one of them,
+// up to maxCatchUp; after a start it fires only the newest, so that a
+// daemon that was down for a day does not run a job a thousand times.
+func dueTicks(sched jack.Schedule, after, now time.Time, seen bool) []time.Time {
+	newest := sched.Prev(now)
+	if newest.IsZero() || !newest.After(after) {
+		return nil
+	}
+	if !seen {
+		return []time.Time{newest}
+	}
+	var ticks []time.Time
+	for t := sched.Next(after); !t.IsZero() && !t.After(newest); t = sched.Next(t) {
+		ticks = append(ticks, t)
+		if len(ticks) > maxCatchUp {
+			return []time.Time{newest}
+		}
+	}
+	return ticks
+}
+
+// lastTick returns the newest tick of a job already handled: from memory
+// (seen is then true), else the store, else the moment the environment's
+// release was made, so that a new job does not run for a tick that came
+// before it existed.
+func (s *Scheduler) lastTick(ctx context.Context, env *jack.Environment, rel *jack.Release, job string) (t time.Time, seen bool, err error) {
 	key := key(env.ID, job)
 	s.mu.Lock()
 	t, ok := s.last[key]
 	s.mu.Unlock()
 	if ok {
-		return t, nil
+		return t, true, nil
 	}
-	t, err := s.store.LastCronTick(ctx, env.ID, job)
-	if err != nil {
-		return time.Time{}, err
+	if t, err = s.store.LastCronTick(ctx, env.ID, job); err != nil {
+		return time.Time{}, false, err
 	}
 	if t.IsZero() {
 		t = rel.CreatedAt
 	}
 	s.setLast(env.ID, job, t)
-	return t, nil
+	return t, false, nil
 }
 
 func (s *Scheduler) setLast(envID int64, job string, t time.Time) {
