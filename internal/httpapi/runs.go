@@ -247,3 +247,16 @@ func (s *server) handleRunCron(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusOK, run)
 }
+
+// runRoutes adds the endpoints of one-off runs and cron jobs under the
+// environment's path env.
+func (s *server) runRoutes(mux *http.ServeMux, env string) {
+	for pattern, h := range map[string]handlerFunc{
+		"POST " + env + "/runs":            s.handleRun,
+		"GET " + env + "/runs":             s.handleListRuns,
+		"GET " + env + "/cron":             s.handleListCron,
+		"POST " + env + "/cron/{job}/runs": s.handleRunCron,
+	} {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+}
