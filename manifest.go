@@ -24,24 +24,43 @@ const (
 	DefaultDrain          = 30 * time.Second
 	DefaultDeployTimeout  = 10 * time.Minute
 	DefaultStopTimeout    = 10 * time.Second
+	// DefaultReleaseTimeout bounds the release command of a deploy.
+	DefaultReleaseTimeout = 10 * time.Minute
 )
 
-// Manifest says how to run a version's image: its processes and how to
-// deploy them. It is the run section of jack.yaml; see ParseManifest.
+// Manifest says how to run a version's image: its processes, the release
+// command that runs once per deploy, scheduled jobs, volumes and how to
+// deploy. It is jack.yaml; see ParseManifest (and ParseManifestFile for a
+// Procfile or a Dockerrun.aws.json).
 type Manifest struct {
 	Processes map[string]*Process `json:"processes"`
-	Deploy    DeployPolicy        `json:"deploy"`
+	// Release runs once per deploy in a one-off container of the new
+	// version, before any new instance takes traffic; empty: none.
+	Release []string `json:"release,omitempty"`
+	// Cron are jobs run on a schedule as one-off containers.
+	Cron []*CronJob `json:"cron,omitempty"`
+	// Volumes maps a volume's name to the absolute path it is mounted at in
+	// every container of the environment. Volumes belong to the
+	// environment and outlive deploys.
+	Volumes map[string]string `json:"volumes,omitempty"`
+	Deploy  DeployPolicy      `json:"deploy"`
+	// Image is the image a Dockerrun.aws.json names (Image.Name), deployed
+	// when no --image is given.
+	Image string `json:"image,omitempty"`
 }
 
 // Process is a named command of a version. Only "web" gets HTTP traffic.
 type Process struct {
-	Command   []string     `json:"command,omitempty"` // empty: the image's own entrypoint and command
-	Port      int          `json:"port,omitempty"`    // 0: the image's first exposed port, else 8080
-	Instances int          `json:"instances"`
-	Health    *HealthCheck `json:"health,omitempty"` // nil: HTTP check for web, "still running" for others
-	Memory    int64        `json:"memory,omitempty"` // bytes; 0 means no limit
-	CPUs      float64      `json:"cpus,omitempty"`   // 0 means no limit
-	Stop      Duration     `json:"stop_timeout,omitempty"`
+	// Entrypoint replaces the image's ENTRYPOINT when given (from a
+	// Dockerrun.aws.json); jack.yaml's command replaces only its CMD.
+	Entrypoint []string     `json:"entrypoint,omitempty"`
+	Command    []string     `json:"command,omitempty"` // empty: the image's own entrypoint and command
+	Port       int          `json:"port,omitempty"`    // 0: the image's first exposed port, else 8080
+	Instances  int          `json:"instances"`
+	Health     *HealthCheck `json:"health,omitempty"` // nil: HTTP check for web, "still running" for others
+	Memory     int64        `json:"memory,omitempty"` // bytes; 0 means no limit
+	CPUs       float64      `json:"cpus,omitempty"`   // 0 means no limit
+	Stop       Duration     `json:"stop_timeout,omitempty"`
 }
 
 // HealthCheck is an HTTP GET of Path that passes on any status below 500.
@@ -57,6 +76,8 @@ type DeployPolicy struct {
 	Batch    int      `json:"batch"`
 	Drain    Duration `json:"drain"`
 	Timeout  Duration `json:"timeout"`
+	// ReleaseTimeout bounds the release command; past it the deploy fails.
+	ReleaseTimeout Duration `json:"release_timeout,omitempty"`
 }
 
 // Duration is a time.Duration that reads and writes as "30s" in YAML and JSON.
@@ -99,7 +120,7 @@ func ValidateStrategy(s string) error {
 // WithDefaults returns a copy of the manifest with every unset field given
 // its default. image supplies the image's exposed port and command.
 func (m *Manifest) WithDefaults(image ImageInfo) *Manifest {
-	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy}
+	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy, Release: m.Release, Cron: m.Cron, Volumes: m.Volumes, Image: m.Image}
 	if len(m.Processes) == 0 {
 		out.Processes[DefaultProcessName] = &Process{}
 	}
@@ -148,6 +169,9 @@ func (m *Manifest) WithDefaults(image ImageInfo) *Manifest {
 	}
 	if out.Deploy.Timeout == 0 {
 		out.Deploy.Timeout = Duration(DefaultDeployTimeout)
+	}
+	if out.Deploy.ReleaseTimeout == 0 {
+		out.Deploy.ReleaseTimeout = Duration(DefaultReleaseTimeout)
 	}
 	return out
 }
@@ -204,8 +228,11 @@ func (m *Manifest) Validate() error {
 	if m.Deploy.Batch < 0 {
 		return Errorf(EINVALID, "deploy.batch must be at least 1")
 	}
-	if m.Deploy.Drain < 0 || m.Deploy.Timeout < 0 {
+	if m.Deploy.Drain < 0 || m.Deploy.Timeout < 0 || m.Deploy.ReleaseTimeout < 0 {
 		return Errorf(EINVALID, "deploy durations must be positive")
 	}
-	return nil
+	if err := validateVolumes(m.Volumes); err != nil {
+		return err
+	}
+	return validateCron(m.Cron)
 }

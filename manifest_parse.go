@@ -17,11 +17,12 @@ import (
 // Keys of jack.yaml. laterManifestKeys belong to a later version of Jack; they are
 // refused by name so that a manifest never half-works.
 var (
-	manifestKeys      = []string{"processes", "deploy"}
-	laterManifestKeys = []string{"release", "static", "cron", "volumes"}
+	manifestKeys      = []string{"processes", "deploy", "release", "cron", "volumes"}
+	laterManifestKeys = []string{"static"}
 	processKeys       = []string{"command", "port", "instances", "health", "memory", "cpus", "stop_timeout"}
 	healthCheckKeys   = []string{"path", "interval", "timeout"}
-	deployKeys        = []string{"strategy", "batch", "drain", "timeout"}
+	deployKeys        = []string{"strategy", "batch", "drain", "timeout", "release_timeout"}
+	cronKeys          = []string{"name", "schedule", "command", "timeout", "timezone", "overlap"}
 )
 
 // ParseManifest reads a jack.yaml manifest; name is the file's name, used
@@ -164,6 +165,12 @@ func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
 			return p.processes(value, m)
 		case "deploy":
 			return p.deploy(value, &m.Deploy)
+		case "release":
+			return p.release(value, m)
+		case "cron":
+			return p.cron(value, m)
+		case "volumes":
+			return p.volumes(value, m)
 		}
 		return nil
 	})
@@ -303,6 +310,8 @@ func (p *manifestParser) deploy(n *yaml.Node, d *DeployPolicy) error {
 			d.Drain, err = p.duration(value, at)
 		case "timeout":
 			d.Timeout, err = p.duration(value, at)
+		case "release_timeout":
+			d.ReleaseTimeout, err = p.duration(value, at)
 		}
 		return err
 	})
@@ -541,7 +550,12 @@ func splitWords(line string) ([]string, error) {
 	return words, nil
 }
 
-func needsShell(c byte) error {
-	return fmt.Errorf("%c needs a shell, and Jack runs the command without one; "+
-		"write it as a list such as [sh, -c, \"...\"], or escape it with a backslash", c)
+func needsShell(c byte) error { return &needsShellError{c} }
+
+// needsShellError is a command with a character only a shell acts on.
+type needsShellError struct{ c byte }
+
+func (e *needsShellError) Error() string {
+	return fmt.Sprintf("%c needs a shell, and Jack runs the command without one; "+
+		"write it as a list such as [sh, -c, \"...\"], or escape it with a backslash", e.c)
 }

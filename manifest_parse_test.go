@@ -167,21 +167,15 @@ func TestParseManifest_Errors(t *testing.T) {
 
 		// Keys.
 		{"unknown top-level key", "processes: {}\nproceses: {}\n",
-			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy)`},
-		{"release", "processes: {}\nrelease: python3 manage.py migrate\n",
-			`jack.yaml:2: release is not supported by this version of Jack yet`},
+			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy, release, cron, volumes)`},
 		{"static", "static:\n  - {url: /static/, path: /app/static}\n",
 			`jack.yaml:1: static is not supported by this version of Jack yet`},
-		{"cron", "\ncron: []\n",
-			`jack.yaml:2: cron is not supported by this version of Jack yet`},
-		{"volumes", "volumes: {}\n",
-			`jack.yaml:1: volumes is not supported by this version of Jack yet`},
 		{"unknown process key", "processes:\n  web:\n    port: 80\n    comand: gunicorn\n",
 			`jack.yaml:4: unknown key "comand" in processes.web (known: command, port, instances, health, memory, cpus, stop_timeout)`},
 		{"unknown health key", "processes:\n  web:\n    health: {path: /, every: 2s}\n",
 			`jack.yaml:3: unknown key "every" in processes.web.health (known: path, interval, timeout)`},
 		{"unknown deploy key", "deploy:\n  stratgy: rolling\n",
-			`jack.yaml:2: unknown key "stratgy" in deploy (known: strategy, batch, drain, timeout)`},
+			`jack.yaml:2: unknown key "stratgy" in deploy (known: strategy, batch, drain, timeout, release_timeout)`},
 		{"later key below the top is just unknown", "processes:\n  web:\n    release: x\n",
 			`jack.yaml:3: unknown key "release" in processes.web (known: command, port, instances, health, memory, cpus, stop_timeout)`},
 

@@ -20,6 +20,10 @@ type DeployRequest struct {
 	Label        string        `json:"label,omitempty"`
 	Strategy     string        `json:"strategy,omitempty"`
 	Timeout      time.Duration `json:"timeout,omitempty"`
+	// SkipRelease leaves the release command out of this deploy;
+	// ForceRelease runs it even where it would not run (same version).
+	SkipRelease  bool `json:"skip_release,omitempty"`
+	ForceRelease bool `json:"force_release,omitempty"`
 }
 
 // Orchestrator moves environments between releases with the guarantees of
@@ -45,4 +49,11 @@ type Orchestrator interface {
 	// WaitDeployment returns the deployment once it has more than seen steps
 	// or has ended, or when ctx ends.
 	WaitDeployment(ctx context.Context, id int64, seen int) (*Deployment, error)
+}
+
+// ReleaseOptions override whether a deployment runs the release command:
+// Skip leaves it out, Force runs it even when the version does not change.
+type ReleaseOptions struct {
+	Skip  bool `json:"skip_release,omitempty"`
+	Force bool `json:"force_release,omitempty"`
 }

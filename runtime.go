@@ -20,6 +20,10 @@ const (
 	LabelSpec       = "dev.jack.spec" // hash of what the instance runs; equal hashes are interchangeable
 	LabelDeployment = "dev.jack.deployment"
 	LabelPort       = "dev.jack.port"
+	// LabelKind says what a container is: "instance" (or absent, on
+	// containers of older Jacks) for an instance of a process, else the
+	// kind of one-off container it is: "release", "run" or "cron".
+	LabelKind = "dev.jack.kind"
 )
 
 // InstanceSpec is everything a runtime needs to start one instance.
@@ -29,16 +33,19 @@ type InstanceSpec struct {
 	Process     string
 	Slot        int
 	Release     int
-	Version     string // the version's label
-	Deployment  int64  // the deployment that started it
-	Spec        string // hash of image, command, config and resources
-	Image       string // image ID
+	Version     string   // the version's label
+	Deployment  int64    // the deployment that started it
+	Spec        string   // hash of image, command, config and resources
+	Image       string   // image ID
+	Entrypoint  []string // replaces the image's ENTRYPOINT when given
 	Command     []string
 	Environ     []string // KEY=VALUE
 	Port        int
 	Memory      int64
 	CPUs        float64
 	StopTimeout time.Duration
+	// Volumes are the environment's named volumes to mount.
+	Volumes []VolumeMount
 }
 
 // Name returns the instance's name, process.slot.
@@ -55,6 +62,9 @@ type Container struct {
 	Version    string
 	Deployment int64
 	Spec       string
+	// Kind is KindInstance for an instance, else the kind of one-off
+	// container, whose Process then holds its name ("run", "cron:NAME").
+	Kind string
 	// StopTimeout is how long the instance is given to exit after SIGTERM.
 	StopTimeout time.Duration
 	Address     string // ip:port on the network the router reaches
@@ -89,7 +99,8 @@ type Runtime interface {
 	// instance. Stopping one that is gone is not an error.
 	Stop(ctx context.Context, id string, timeout time.Duration) error
 	// List returns the instances of an environment ("" for all) found by
-	// their labels, running or not.
+	// their labels, running or not. One-off containers (release, run,
+	// cron) are not instances and are left out.
 	List(ctx context.Context, app, env string) ([]*Container, error)
 	// Inspect returns one instance. ENOTFOUND if it is gone.
 	Inspect(ctx context.Context, id string) (*Container, error)

@@ -13,6 +13,7 @@ type Store interface {
 	TokenStore
 	MetricsStore
 	HookStore
+	RunStore
 }
 
 // TokenStore keeps API tokens, hashed.

@@ -368,21 +368,3 @@ func labels(m *dtoMetric) map[string]string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a writing process and a reading
-// test.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}

@@ -180,6 +180,7 @@ func (d *daemon) cleanup() {
 	for _, c := range list {
 		d.cli.ContainerRemove(ctx, c.ID, container.RemoveOptions{Force: true})
 	}
+	d.removeVolumes(ctx)
 	if d.t.Failed() {
 		d.t.Logf("jack server log:\n%s", d.log)
 	}

@@ -18,7 +18,7 @@ func newDeployCommand(c *cli) *cobra.Command {
 		wait         waitFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "deploy APP/ENV (--image REF [-f MANIFEST] [--label L] | --version LABEL)",
+		Use:   "deploy APP/ENV (--image REF [-f MANIFEST] [--label L] | -f Dockerrun.aws.json | --version LABEL)",
 		Short: "Deploy an image, or an existing version, and wait until it serves",
 		Long: `Deploy an image as a new version of the app, or an existing version (to
 promote what staging runs to production), and follow the deployment step by
@@ -30,7 +30,7 @@ step. A failed deploy changes nothing and exits 1.`,
 				return err
 			}
 			switch {
-			case req.Image == "" && req.Version == "":
+			case req.Image == "" && req.Version == "" && manifestFile == "":
 				return usageErrorf("give an image to deploy (--image REF) or an existing version (--version LABEL)")
 			case req.Image != "" && req.Version != "":
 				return usageErrorf("give --image or --version, not both")
@@ -38,6 +38,8 @@ step. A failed deploy changes nothing and exits 1.`,
 				return usageErrorf("--version deploys a version as it was made; -f and --label go with --image")
 			case req.Timeout < 0:
 				return usageErrorf("--timeout must be positive")
+			case req.SkipRelease && req.ForceRelease:
+				return usageErrorf("give --skip-release or --force-release, not both")
 			}
 			if req.Strategy != "" {
 				if err := jack.ValidateStrategy(req.Strategy); err != nil {
@@ -70,5 +72,7 @@ step. A failed deploy changes nothing and exits 1.`,
 	f.StringVar(&req.Strategy, "strategy", "", "rolling, immutable or all-at-once (default: the environment's, else the manifest's)")
 	f.DurationVar(&req.Timeout, "timeout", 0, "give up and undo after this long (default: the manifest's, 10m)")
 	f.BoolVar(&wait.noWait, "no-wait", false, "print the deployment's ID and return at once")
+	f.BoolVar(&req.SkipRelease, "skip-release", false, "do not run the manifest's release command")
+	f.BoolVar(&req.ForceRelease, "force-release", false, "run the release command even where it would not run")
 	return cmd
 }

@@ -93,7 +93,7 @@ func newEnvsCreateCommand(c *cli) *cobra.Command {
 
 // newEnvsDeleteCommand returns `jack envs delete APP/ENV`.
 func newEnvsDeleteCommand(c *cli) *cobra.Command {
-	var yes bool
+	var yes, volumes bool
 	cmd := &cobra.Command{
 		Use:   "delete APP/ENV",
 		Short: "Stop an environment's instances and delete it with its releases",
@@ -103,21 +103,35 @@ func newEnvsDeleteCommand(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := c.confirm(yes, fmt.Sprintf("Delete environment %s/%s, stopping its instances?", app, env)); err != nil {
+			question := fmt.Sprintf("Delete environment %s/%s, stopping its instances?", app, env)
+			if volumes {
+				question = fmt.Sprintf("Delete environment %s/%s, stopping its instances and removing its volumes with their data?", app, env)
+			}
+			if err := c.confirm(yes, question); err != nil {
 				return err
 			}
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
-			if err := api.DeleteEnv(ctx, app, env); err != nil {
+			if volumes {
+				err = api.DeleteEnvVolumes(ctx, app, env)
+			} else {
+				err = api.DeleteEnv(ctx, app, env)
+			}
+			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "Deleted environment %s/%s\n", app, env)
+			fmt.Fprintf(c.stdout, "Deleted environment %s/%s", app, env)
+			if volumes {
+				fmt.Fprint(c.stdout, " and its volumes")
+			}
+			fmt.Fprintln(c.stdout)
 			return nil
 		}),
 	}
 	cmd.Flags().BoolVar(&yes, "yes", false, "delete without asking")
+	cmd.Flags().BoolVar(&volumes, "volumes", false, "also remove its volumes (kept otherwise)")
 	return cmd
 }
 

@@ -3,14 +3,16 @@ package main
 import (
 	"context"
 
+	"github.com/jack-paas/jack"
 	"github.com/spf13/cobra"
 )
 
 // newRollbackCommand returns `jack rollback APP/ENV [--to RELEASE]`.
 func newRollbackCommand(c *cli) *cobra.Command {
 	var (
-		to   int
-		wait waitFlags
+		to      int
+		wait    waitFlags
+		release jack.ReleaseOptions
 	)
 	cmd := &cobra.Command{
 		Use:   "rollback APP/ENV [--to RELEASE]",
@@ -28,7 +30,15 @@ func newRollbackCommand(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			d, err := api.Rollback(ctx, app, env, to)
+			if release.Skip && release.Force {
+				return usageErrorf("give --skip-release or --force-release, not both")
+			}
+			var d *jack.Deployment
+			if release.Skip || release.Force {
+				d, err = api.RollbackWith(ctx, app, env, to, release)
+			} else {
+				d, err = api.Rollback(ctx, app, env, to)
+			}
 			if err != nil {
 				return err
 			}
@@ -37,5 +47,7 @@ func newRollbackCommand(c *cli) *cobra.Command {
 	}
 	cmd.Flags().IntVar(&to, "to", 0, "release to roll back to (default: the one that served before the current one)")
 	cmd.Flags().BoolVar(&wait.noWait, "no-wait", false, "print the deployment's ID and return at once")
+	cmd.Flags().BoolVar(&release.Skip, "skip-release", false, "do not run the release command, even if the version changes")
+	cmd.Flags().BoolVar(&release.Force, "force-release", false, "run the release command, even if the version does not change")
 	return cmd
 }

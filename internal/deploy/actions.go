@@ -13,8 +13,11 @@ import (
 
 // Deploy makes (or picks) a version and rolls out a release of it.
 func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jack.Deployment, error) {
-	if (req.Image == "") == (req.Version == "") {
+	if req.Image != "" && req.Version != "" || req.Image == "" && req.Version == "" && req.Manifest == "" {
 		return nil, jack.Errorf(jack.EINVALID, "give either --image REF or --version LABEL")
+	}
+	if req.SkipRelease && req.ForceRelease {
+		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
 	}
 	if req.Strategy != "" {
 		if err := jack.ValidateStrategy(req.Strategy); err != nil {
@@ -39,7 +42,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 			Description: "Deploy " + v.Label,
 		}
 		return rel, v, nil
-	}, runOpts{timeout: req.Timeout})
+	}, runOpts{timeout: req.Timeout, skipRelease: req.SkipRelease, forceRelease: req.ForceRelease})
 }
 
 // version returns the version a deploy request names: an existing one by
@@ -49,25 +52,25 @@ func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req j
 	if req.Version != "" {
 		return o.store.FindVersion(ctx, env.AppID, req.Version)
 	}
-	manifest, source := &jack.Manifest{}, "defaults"
-	if req.ManifestName != "" || req.Manifest != "" {
-		name := req.ManifestName
-		if name == "" {
-			name = "jack.yaml"
-		}
-		m, err := jack.ParseManifest(name, []byte(req.Manifest))
-		if err != nil {
-			return nil, err
-		}
-		manifest, source = m, name
+	manifest, source, text, err := o.manifest(ctx, &req)
+	if err != nil {
+		return nil, err
 	}
 	image, err := o.runtime.InspectImage(ctx, req.Image)
 	if err != nil {
 		return nil, err
 	}
+	if source == "defaults" {
+		// No -f: the image's own /jack.yaml, if it has one.
+		if m, t, found, err := o.imageManifest(ctx, image.ID); err != nil {
+			return nil, err
+		} else if found {
+			manifest, source, text = m, "image", t
+		}
+	}
 	v := &jack.Version{
 		AppID: env.AppID, Label: req.Label, Image: req.Image, ImageID: image.ID, Digest: image.Digest,
-		Manifest: manifest.WithDefaults(image), Source: source, ManifestText: req.Manifest,
+		Manifest: manifest.WithDefaults(image), Source: source, ManifestText: text,
 	}
 	if req.Label == "" {
 		if latest, err := o.store.ListVersions(ctx, env.AppID); err == nil && len(latest) > 0 && sameBuild(latest[0], v) {
@@ -86,6 +89,15 @@ func sameBuild(a, b *jack.Version) bool {
 
 // Rollback rolls out a copy of an earlier release's version and config.
 func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int) (*jack.Deployment, error) {
+	return o.RollbackWith(ctx, app, envName, to, jack.ReleaseOptions{})
+}
+
+// RollbackWith is Rollback with a choice about the release command, which
+// otherwise runs only when the version changes.
+func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error) {
+	if ro.Skip && ro.Force {
+		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
+	}
 	env, err := o.store.FindEnv(ctx, app, envName)
 	if err != nil {
 		return nil, err
@@ -108,7 +120,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int
 			Description: fmt.Sprintf("Rollback to %d (%s)", target.Number, v.Label),
 		}
 		return rel, v, nil
-	}, runOpts{})
+	}, runOpts{skipRelease: ro.Skip, forceRelease: ro.Force})
 }
 
 // rollbackTarget returns release to, or the newest release before the
@@ -341,6 +353,7 @@ func (o *Orchestrator) DeleteEnv(ctx context.Context, app, envName string) error
 	if err := o.retire(ctx, all, jack.DefaultDrain, nil); err != nil {
 		return err
 	}
+	o.stopOneOffs(ctx, env.App, env.Name)
 	if err := o.store.DeleteEnv(ctx, env.ID); err != nil {
 		return err
 	}

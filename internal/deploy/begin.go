@@ -15,6 +15,8 @@ type runOpts struct {
 	timeout        time.Duration // 0: the manifest's deploy.timeout
 	restart        bool          // replace instances even where nothing changed
 	restartProcess string        // with restart: only this process ("" for all)
+	skipRelease    bool          // leave the release command out
+	forceRelease   bool          // run the release command even where it would not run
 }
 
 // prepareFunc makes the release a deployment rolls out, under the
@@ -123,10 +125,18 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 	o.event(env.ID, "deploy", "Deployment %d started: release %d, %s", d.ID, rel.Number, rel.Description)
 	o.notify(jack.HookDeployStarted, env, d, jack.DeploymentRunning, "")
 
-	err := o.rollout(ctx, st, env, rel, v, d.ID, p, rolloutOpts{
-		strategy: strategy, batch: v.Manifest.Deploy.Batch, drain: v.Manifest.Deploy.Drain.D(),
-		restart: opts.restart, restartProcess: opts.restartProcess,
-	})
+	// The release command runs before any new instance starts; when it
+	// fails, nothing else changes.
+	runRelease, err := o.shouldRelease(ctx, env, v, d.Kind, opts)
+	if err == nil && runRelease {
+		err = o.release(ctx, env, rel, v, d, p)
+	}
+	if err == nil {
+		err = o.rollout(ctx, st, env, rel, v, d.ID, p, rolloutOpts{
+			strategy: strategy, batch: v.Manifest.Deploy.Batch, drain: v.Manifest.Deploy.Drain.D(),
+			restart: opts.restart, restartProcess: opts.restartProcess,
+		})
+	}
 	if err == nil {
 		env.Release, env.Config, env.Scale = rel.Number, rel.Config, rel.Scale
 		err = o.store.UpdateEnv(o.ctx, env)
@@ -194,6 +204,10 @@ func (o *Orchestrator) finish(st *envState, d *jack.Deployment, state, reason st
 // failure turns a rollout error into the reason users read, with the last
 // lines the failing instance wrote.
 func (o *Orchestrator) failure(err error) (string, []string) {
+	var re *releaseError
+	if errors.As(err, &re) {
+		return re.reason, re.output
+	}
 	var ie *instanceError
 	if !errors.As(err, &ie) {
 		return jack.ErrorMessage(asUserError(err)), nil

@@ -32,6 +32,8 @@ type fakeRuntime struct {
 	events     chan jack.ContainerEvent
 	seq        int
 	starts     int
+	oneOffs    []oneOffRun
+	behaviour  map[string]fakeOneOff
 }
 
 type fakeContainer struct {

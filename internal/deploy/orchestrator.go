@@ -50,6 +50,8 @@ type Orchestrator struct {
 	envs     map[int64]*envState
 	running  map[int64]*jack.Deployment
 	watchers watchers
+	// cronRunning counts the runs going of each cron job, by cronKey.
+	cronRunning map[string]int
 
 	publishMu  sync.Mutex // orders route tables
 	generation int64
@@ -71,6 +73,7 @@ func New(cfg Config) *Orchestrator {
 		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},
+		cronRunning:  map[string]int{},
 		healCh:       make(chan int64, 64),
 	}
 	if o.domain == "" {
@@ -97,6 +100,14 @@ func New(cfg Config) *Orchestrator {
 // table, and starts watching the engine.
 func (o *Orchestrator) Open(ctx context.Context) error {
 	events := o.runtime.Watch(o.ctx)
+	// One-off containers a previous run left have lost their streams and
+	// their deployments: stop them, and end their runs.
+	o.stopOneOffs(ctx, "", "")
+	if n, err := o.store.EndRunningRuns(ctx, "interrupted: jack server stopped while it ran"); err != nil {
+		return fmt.Errorf("end interrupted runs: %w", err)
+	} else if n > 0 {
+		o.logger.Info("ended runs interrupted by a restart", "runs", n)
+	}
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}

@@ -36,11 +36,13 @@ func plans(env *jack.Environment, rel *jack.Release, v *jack.Version, owner stri
 			Release:     rel.Number,
 			Version:     v.Label,
 			Image:       v.ImageID,
+			Entrypoint:  p.Entrypoint,
 			Command:     p.Command,
 			Port:        p.Port,
 			Memory:      p.Memory,
 			CPUs:        p.CPUs,
 			StopTimeout: p.Stop.D(),
+			Volumes:     v.Manifest.VolumeMounts(),
 		}
 		spec.Environ = environ(env, rel, v, name, p)
 		spec.Spec = specHash(&spec)
@@ -83,14 +85,17 @@ func specHash(s *jack.InstanceSpec) string {
 			env = append(env, kv)
 		}
 	}
-	b, _ := json.Marshal(struct {
+	fields := struct {
 		Image, Process string
 		Command, Env   []string
 		Port           int
 		Memory         int64
 		CPUs           float64
 		Stop           int64
-	}{s.Image, s.Process, s.Command, env, s.Port, s.Memory, s.CPUs, int64(s.StopTimeout)})
+		Entrypoint     []string           `json:",omitempty"`
+		Volumes        []jack.VolumeMount `json:",omitempty"`
+	}{s.Image, s.Process, s.Command, env, s.Port, s.Memory, s.CPUs, int64(s.StopTimeout), s.Entrypoint, s.Volumes}
+	b, _ := json.Marshal(fields)
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8])
 }

@@ -31,6 +31,9 @@ func (r *Runtime) List(ctx context.Context, app, env string) ([]*jack.Container,
 	}
 	out := make([]*jack.Container, 0, len(summaries))
 	for _, s := range summaries {
+		if !isInstance(s.Labels) {
+			continue // a one-off container: see ListOneOffs
+		}
 		if s.State != container.StateRunning {
 			c, err := r.Inspect(ctx, s.ID)
 			if jack.ErrorCode(err) == jack.ENOTFOUND {
@@ -52,6 +55,14 @@ func (r *Runtime) List(ctx context.Context, app, env string) ([]*jack.Container,
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// isInstance reports whether a container's labels make it an instance of a
+// process rather than a one-off container. Containers of Jacks older than
+// the kind label are instances.
+func isInstance(labels map[string]string) bool {
+	kind := labels[jack.LabelKind]
+	return kind == "" || kind == jack.KindInstance
 }
 
 // managedFilter selects the containers this runtime owns.
@@ -113,6 +124,7 @@ func fromLabels(id string, labels map[string]string) *jack.Container {
 		Version:     labels[jack.LabelVersion],
 		Deployment:  deployment,
 		Spec:        labels[jack.LabelSpec],
+		Kind:        kindOf(labels),
 		StopTimeout: stopTimeout,
 	}
 }
@@ -134,4 +146,12 @@ func parseTime(s string) time.Time {
 		return time.Time{}
 	}
 	return t
+}
+
+// kindOf returns a container's kind, KindInstance when it has no label.
+func kindOf(labels map[string]string) string {
+	if k := labels[jack.LabelKind]; k != "" {
+		return k
+	}
+	return jack.KindInstance
 }

@@ -32,7 +32,7 @@ func TestListRebuildsInstancesFromLabels(t *testing.T) {
 	}
 	got := *list[0]
 	want := jack.Container{ID: web.ID, Owner: testOwner, App: "notes", Env: "production", Process: "web", Slot: 1, Release: 3,
-		Version: "v2", Deployment: 42, Spec: "abc123", StopTimeout: 5 * time.Second, Address: web.Address, Running: true}
+		Version: "v2", Deployment: 42, Spec: "abc123", Kind: jack.KindInstance, StopTimeout: 5 * time.Second, Address: web.Address, Running: true}
 	got.StartedAt = time.Time{}
 	if got != want {
 		t.Errorf("running instance listed as\n%+v\nwant\n%+v", got, want)

@@ -31,6 +31,11 @@ const (
 // the engine (create, start, inspect) and does not poll.
 func (r *Runtime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack.Container, error) {
 	config, host := r.containerConfig(spec)
+	mounts, err := r.ensureVolumes(ctx, spec.Owner, spec.App, spec.Env, spec.Volumes)
+	if err != nil {
+		return nil, err
+	}
+	host.Mounts = mounts
 	return r.run(ctx, spec, config, host)
 }
 
@@ -115,6 +120,9 @@ func (r *Runtime) containerConfig(spec *jack.InstanceSpec) (*container.Config, *
 	if len(spec.Command) > 0 {
 		config.Cmd = spec.Command
 	}
+	if len(spec.Entrypoint) > 0 {
+		config.Entrypoint = spec.Entrypoint
+	}
 	noInit := false
 	host := &container.HostConfig{
 		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
@@ -158,6 +166,7 @@ func (r *Runtime) labels(spec *jack.InstanceSpec) map[string]string {
 		jack.LabelSpec:       spec.Spec,
 		jack.LabelPort:       strconv.Itoa(spec.Port),
 		labelStopTimeout:     spec.StopTimeout.String(),
+		jack.LabelKind:       jack.KindInstance,
 	}
 	for k, v := range r.ExtraLabels {
 		labels[k] = v

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/jack-paas/jack"
@@ -32,7 +33,7 @@ func (s *server) handleDeploy(w http.ResponseWriter, r *http.Request) error {
 // the engine.
 func validateDeploy(req *jack.DeployRequest) error {
 	switch {
-	case req.Image == "" && req.Version == "":
+	case req.Image == "" && req.Version == "" && req.Manifest == "":
 		return jack.Errorf(jack.EINVALID, "nothing to deploy; give an image (--image REF) or an existing version (--version LABEL)")
 	case req.Image != "" && req.Version != "":
 		return jack.Errorf(jack.EINVALID, "give an image or a version to deploy, not both")
@@ -42,6 +43,8 @@ func validateDeploy(req *jack.DeployRequest) error {
 		return jack.Errorf(jack.EINVALID, "a label names a new version; it can't be given with an existing version")
 	case req.Timeout < 0:
 		return jack.Errorf(jack.EINVALID, "deploy timeout must be positive")
+	case req.SkipRelease && req.ForceRelease:
+		return jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
 	}
 	if req.Strategy != "" {
 		return jack.ValidateStrategy(req.Strategy)
@@ -62,7 +65,18 @@ func (s *server) handleRollback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := s.orch.Rollback(r.Context(), env.App, env.Name, req.To)
+	var d *jack.Deployment
+	if req.Skip || req.Force {
+		withRelease, ok := s.orch.(interface {
+			RollbackWith(ctx context.Context, app, env string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error)
+		})
+		if !ok {
+			return jack.Errorf(jack.EINVALID, "this server can't choose whether a rollback runs the release command")
+		}
+		d, err = withRelease.RollbackWith(r.Context(), env.App, env.Name, req.To, req.ReleaseOptions)
+	} else {
+		d, err = s.orch.Rollback(r.Context(), env.App, env.Name, req.To)
+	}
 	if err != nil {
 		return err
 	}

@@ -90,14 +90,29 @@ func (s *server) handleFindEnv(w http.ResponseWriter, r *http.Request) error {
 }
 
 // handleDeleteEnv answers DELETE /v1/apps/{app}/envs/{env}: the
-// orchestrator stops the instances, then removes the environment.
+// orchestrator stops the instances, then removes the environment; with
+// ?volumes=1 its volumes go too, else they stay.
 func (s *server) handleDeleteEnv(w http.ResponseWriter, r *http.Request) error {
+	volumes, err := queryBool(r, "volumes")
+	if err != nil {
+		return err
+	}
 	env, err := s.findEnv(r)
 	if err != nil {
 		return err
 	}
+	if volumes {
+		if _, err := s.runnerOrFail(); err != nil {
+			return err
+		}
+	}
 	if err := s.orch.DeleteEnv(r.Context(), env.App, env.Name); err != nil {
 		return err
+	}
+	if volumes {
+		if _, err := s.runner.DeleteVolumes(r.Context(), env.App, env.Name); err != nil {
+			return jack.Errorf(jack.ErrorCode(err), "%s was deleted, but its volumes were not: %s", env.Ref(), jack.ErrorMessage(err))
+		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

@@ -17,6 +17,9 @@ import (
 type Config struct {
 	Store        jack.Store
 	Orchestrator jack.Orchestrator
+	// Runner runs one-off commands and cron jobs; nil: those endpoints
+	// answer EUNAVAILABLE.
+	Runner jack.Runner
 	// Domain is the suffix of environments' default URLs,
 	// http://ENV.APP.Domain; "localhost" when empty.
 	Domain string
@@ -35,6 +38,7 @@ type Config struct {
 type server struct {
 	store  jack.Store
 	orch   jack.Orchestrator
+	runner jack.Runner
 	urls   urlMaker
 	logger *slog.Logger
 	// monitor and metrics come from Config.
@@ -54,6 +58,7 @@ func New(cfg Config) http.Handler {
 	s := &server{
 		store:        cfg.Store,
 		orch:         cfg.Orchestrator,
+		runner:       cfg.Runner,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -99,6 +104,7 @@ func (s *server) routes() *http.ServeMux {
 		mux.Handle(pattern, s.authenticated(h))
 	}
 	s.addMetricsRoutes(mux) // health.go
+	s.runRoutes(mux, env)
 	return mux
 }
 

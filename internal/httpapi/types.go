@@ -49,6 +49,9 @@ type RollbackRequest struct {
 	// To is the release to roll back to; 0 for the one that served before
 	// the current one.
 	To int `json:"to"`
+	// ReleaseOptions skip or force the release command, which otherwise
+	// runs only when the version changes.
+	jack.ReleaseOptions
 }
 
 // ConfigPatch is the body of PATCH .../config. SetBase64 carries values

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	jack "github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/cron"
 	"github.com/jack-paas/jack/internal/deploy"
 	"github.com/jack-paas/jack/internal/docker"
 	"github.com/jack-paas/jack/internal/httpapi"
@@ -140,10 +141,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
-	m.wg.Add(1)
+	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
 		m.superviseRouter(runCtx)
+	}()
+	go func() {
+		defer m.wg.Done()
+		cron.New(m.db, m.orch, m.logger.With("part", "cron")).Run(runCtx)
 	}()
 	return m.serveAPI()
 }
@@ -177,7 +182,7 @@ func (m *Main) serveAPI() error {
 	}
 	m.apiLn = ln
 	api := httpapi.New(httpapi.Config{
-		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
+		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
 	})
 	handler := http.NewServeMux()

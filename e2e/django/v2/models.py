@@ -1,0 +1,6 @@
+from django.db import models
+
+
+class Note(models.Model):
+    text = models.TextField()
+    title = models.TextField(default="untitled")

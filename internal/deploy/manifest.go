@@ -1,0 +1,58 @@
+package deploy
+
+import (
+	"context"
+
+	jack "github.com/jack-paas/jack"
+)
+
+// imageManifestPath is where an image carries its own manifest.
+const imageManifestPath = "/jack.yaml"
+
+// manifest returns the manifest a deploy request gives with -f, parsed by
+// its kind (jack.yaml, Procfile, Dockerrun.aws.json), with its source and
+// text; "defaults" and an empty manifest when it gives none. It fills in
+// req.Image from a Dockerrun.aws.json's Image.Name when none is given.
+func (o *Orchestrator) manifest(ctx context.Context, req *jack.DeployRequest) (*jack.Manifest, string, string, error) {
+	if req.ManifestName == "" && req.Manifest == "" {
+		if req.Image == "" {
+			return nil, "", "", jack.Errorf(jack.EINVALID, "nothing to deploy; give an image (--image REF) or an existing version (--version LABEL)")
+		}
+		return &jack.Manifest{}, "defaults", "", nil
+	}
+	name := req.ManifestName
+	if name == "" {
+		name = "jack.yaml"
+	}
+	m, err := jack.ParseManifestFile(name, []byte(req.Manifest))
+	if err != nil {
+		return nil, "", "", err
+	}
+	if req.Image == "" {
+		if m.Image == "" {
+			return nil, "", "", jack.Errorf(jack.EINVALID, "%s names no image; give one with --image REF", name)
+		}
+		req.Image = m.Image
+	}
+	return m, name, req.Manifest, nil
+}
+
+// imageManifest reads /jack.yaml out of an image; found is false when the
+// image has none (or the runtime can't read images).
+func (o *Orchestrator) imageManifest(ctx context.Context, imageID string) (m *jack.Manifest, text string, found bool, err error) {
+	reader, ok := o.runtime.(jack.OneOffRuntime)
+	if !ok {
+		return nil, "", false, nil
+	}
+	data, err := reader.ReadImageFile(ctx, imageID, imageManifestPath)
+	if jack.ErrorCode(err) == jack.ENOTFOUND {
+		return nil, "", false, nil
+	} else if err != nil {
+		return nil, "", false, err
+	}
+	m, err = jack.ParseManifest("jack.yaml (in the image)", data)
+	if err != nil {
+		return nil, "", false, err
+	}
+	return m, string(data), true, nil
+}

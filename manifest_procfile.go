@@ -1,0 +1,91 @@
+package jack
+
+import (
+	"errors"
+	"path"
+	"regexp"
+	"strings"
+)
+
+// ParseManifestFile reads a manifest given with -f, choosing the parser by
+// the file's name: a Procfile (Procfile, Procfile.*), a Dockerrun.aws.json
+// (any name ending in .json), else jack.yaml. Errors are EINVALID, one
+// line, naming the file, the line and the key.
+func ParseManifestFile(name string, data []byte) (*Manifest, error) {
+	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
+	switch {
+	case strings.EqualFold(base, "Procfile") || strings.HasPrefix(strings.ToLower(base), "procfile."):
+		return ParseProcfile(name, data)
+	case strings.HasSuffix(strings.ToLower(base), ".json"):
+		return ParseDockerrun(name, data)
+	}
+	return ParseManifest(name, data)
+}
+
+// procfileLineRE matches "name: command", as Heroku reads it.
+var procfileLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.*)$`)
+
+// ParseProcfile reads a Heroku Procfile: one "name: command" a line, blank
+// lines and # comments skipped. The "release" line is the release command;
+// every other line is a process, with web getting HTTP traffic. A command
+// that needs a shell ($PORT, &&, pipes) is run with /bin/sh -c, as Heroku
+// does; any other is split into words and run as is.
+func ParseProcfile(name string, data []byte) (*Manifest, error) {
+	if name == "" {
+		name = "Procfile"
+	}
+	m := &Manifest{Processes: map[string]*Process{}}
+	firstLine := map[string]int{}
+	for i, line := range strings.Split(string(data), "\n") {
+		n := i + 1
+		line = strings.TrimSpace(strings.TrimSuffix(line, "\r"))
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		match := procfileLineRE.FindStringSubmatch(line)
+		if match == nil {
+			return nil, Errorf(EINVALID, "%s:%d: expected \"NAME: COMMAND\", such as \"web: gunicorn app:wsgi\"", name, n)
+		}
+		proc, text := match[1], strings.TrimSpace(match[2])
+		if first, ok := firstLine[proc]; ok {
+			return nil, Errorf(EINVALID, "%s:%d: process %s is defined twice (first on line %d); keep one line per name", name, n, proc, first)
+		}
+		firstLine[proc] = n
+		if err := ValidateName("process", proc); err != nil {
+			return nil, Errorf(EINVALID, "%s:%d: %s", name, n, ErrorMessage(err))
+		}
+		if text == "" {
+			return nil, Errorf(EINVALID, "%s:%d: %s has no command", name, n, proc)
+		}
+		command, err := procfileCommand(text)
+		if err != nil {
+			return nil, Errorf(EINVALID, "%s:%d: %s: the command %v", name, n, proc, err)
+		}
+		if proc == "release" {
+			m.Release = command
+			continue
+		}
+		m.Processes[proc] = &Process{Command: command}
+	}
+	if len(m.Processes) == 0 {
+		m.Processes = nil
+	}
+	if err := m.Validate(); err != nil {
+		return nil, Errorf(EINVALID, "%s: %s", name, ErrorMessage(err))
+	}
+	return m, nil
+}
+
+// procfileCommand returns a command's words, or [/bin/sh -c TEXT] when it
+// needs a shell.
+func procfileCommand(text string) ([]string, error) {
+	words, err := splitWords(text)
+	if err == nil {
+		return words, nil
+	}
+	var shell *needsShellError
+	if errors.As(err, &shell) {
+		return []string{"/bin/sh", "-c", text}, nil
+	}
+	return nil, err
+}

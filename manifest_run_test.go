@@ -1,0 +1,205 @@
+package jack
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseManifestReleaseCronVolumes(t *testing.T) {
+	m, err := ParseManifest("jack.yaml", []byte(`
+processes:
+  web: {command: gunicorn app}
+release: python3 manage.py migrate --noinput
+cron:
+  - {name: clearsessions, schedule: "0 3 * * *", command: python3 manage.py clearsessions}
+  - name: report
+    schedule: "@every 10m"
+    command: [sh, -c, "report | mail"]
+    timeout: 5m
+    timezone: Europe/Paris
+    overlap: true
+volumes:
+  data: /data
+  media: /app/media
+deploy: {release_timeout: 2m}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"python3", "manage.py", "migrate", "--noinput"}; !reflect.DeepEqual(m.Release, want) {
+		t.Errorf("release = %q", m.Release)
+	}
+	want := []*CronJob{
+		{Name: "clearsessions", Schedule: "0 3 * * *", Command: []string{"python3", "manage.py", "clearsessions"}},
+		{Name: "report", Schedule: "@every 10m", Command: []string{"sh", "-c", "report | mail"}, Timeout: Duration(5 * time.Minute), Timezone: "Europe/Paris", Overlap: true},
+	}
+	if !reflect.DeepEqual(m.Cron, want) {
+		t.Errorf("cron = %+v %+v", m.Cron[0], m.Cron[1])
+	}
+	if !reflect.DeepEqual(m.Volumes, map[string]string{"data": "/data", "media": "/app/media"}) {
+		t.Errorf("volumes = %v", m.Volumes)
+	}
+	if m.Deploy.ReleaseTimeout != Duration(2*time.Minute) {
+		t.Errorf("release_timeout = %s", m.Deploy.ReleaseTimeout.D())
+	}
+	if d := (&Manifest{}).WithDefaults(ImageInfo{}).Deploy.ReleaseTimeout; d != Duration(DefaultReleaseTimeout) {
+		t.Errorf("default release timeout %s", d.D())
+	}
+}
+
+func TestParseManifestReleaseCronVolumesErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"release needs a shell", "release: migrate && seed\n",
+			"jack.yaml:1: release: & needs a shell"},
+		{"empty release", "release: []\n", "jack.yaml:1: release is empty"},
+		{"cron not a list", "cron: {a: b}\n", "jack.yaml:1: cron: expected a list of jobs"},
+		{"cron schedule does not parse", "cron:\n  - name: x\n    schedule: every day\n    command: date\n",
+			`jack.yaml:3: cron[0].schedule: schedule "every day" has 2 fields; write 5 (minute hour day month weekday), such as "0 3 * * *", or @every 10m`},
+		{"cron minute out of range", "cron:\n  - {name: x, schedule: \"60 * * * *\", command: date}\n",
+			`jack.yaml:2: cron[0].schedule: schedule "60 * * * *": minute field "60" is out of range (0-59)`},
+		{"cron bad name in field", "cron:\n  - {name: x, schedule: \"0 0 * foo *\", command: date}\n",
+			`month field "foo" is not a number or a name such as feb`},
+		{"cron @every too short", "cron:\n  - {name: x, schedule: \"@every 10ms\", command: date}\n",
+			"@every takes a duration of at least 1s"},
+		{"cron unknown zone", "cron:\n  - {name: x, schedule: \"@hourly\", command: date, timezone: Mars/Olympus}\n",
+			`timezone "Mars/Olympus" is not known`},
+		{"cron without a command", "cron:\n  - {name: x, schedule: \"@hourly\"}\n",
+			"jack.yaml:2: cron[0].command is missing"},
+		{"cron duplicate names", "cron:\n  - {name: x, schedule: \"@hourly\", command: date}\n  - {name: x, schedule: \"@daily\", command: date}\n",
+			`jack.yaml:3: cron[1].name: "x" is used twice`},
+		{"cron unknown key", "cron:\n  - {name: x, schedule: \"@hourly\", command: date, every: 1}\n",
+			`unknown key "every" in cron[0] (known: name, schedule, command, timeout, timezone, overlap)`},
+		{"volume path not absolute", "volumes:\n  data: data\n",
+			`jack.yaml:2: volumes.data: path "data" is not absolute; give the path in the container, such as /data`},
+		{"volume name not valid", "volumes:\n  Data_1: /data\n", `volume name "Data_1" is not valid`},
+		{"volume path twice", "volumes:\n  a: /data\n  b: /data/\n", "jack.yaml:3: volumes.b: path /data/ is taken by volume a already"},
+		{"volume over root", "volumes:\n  a: /\n", "a volume can't be mounted over /"},
+		{"release timeout", "deploy: {release_timeout: soon}\n", "deploy.release_timeout"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := ParseManifest("jack.yaml", []byte(tc.yaml))
+			if err == nil {
+				t.Fatalf("parsed into %+v, want error %q", m, tc.want)
+			}
+			if ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error:\n got %s\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseProcfile(t *testing.T) {
+	m, err := ParseManifestFile("app/Procfile", []byte(`# processes
+web: gunicorn notesite.wsgi --bind 0.0.0.0:$PORT
+worker:   celery -A notesite worker
+
+release: python3 manage.py migrate --noinput
+clock: python3 clock.py
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Manifest{
+		Processes: map[string]*Process{
+			"web":    {Command: []string{"/bin/sh", "-c", "gunicorn notesite.wsgi --bind 0.0.0.0:$PORT"}},
+			"worker": {Command: []string{"celery", "-A", "notesite", "worker"}},
+			"clock":  {Command: []string{"python3", "clock.py"}},
+		},
+		Release: []string{"python3", "manage.py", "migrate", "--noinput"},
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("got %+v\nwant %+v", m, want)
+	}
+	for _, tc := range []struct{ procfile, want string }{
+		{"web: a\nweb: b\n", "Procfile:2: process web is defined twice (first on line 1); keep one line per name"},
+		{"web a\n", `Procfile:1: expected "NAME: COMMAND", such as "web: gunicorn app:wsgi"`},
+		{"web:\n", "Procfile:1: web has no command"},
+		{"Web_1: x\n", `Procfile:1: process name "Web_1" is not valid`},
+		{"web: echo 'open\n", "Procfile:1: web: the command has a single quote that is not closed"},
+	} {
+		if _, err := ParseManifestFile("Procfile", []byte(tc.procfile)); err == nil || err.Error() != tc.want && !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: error %v, want %q", tc.procfile, err, tc.want)
+		}
+	}
+}
+
+func TestParseDockerrun(t *testing.T) {
+	m, err := ParseManifestFile("Dockerrun.aws.json", []byte(`{
+  "AWSEBDockerrunVersion": "1",
+  "Image": {"Name": "janedoe/notes:v2", "Update": "true"},
+  "Ports": [{"ContainerPort": 8000, "HostPort": 80}, {"ContainerPort": 9000}],
+  "Volumes": [{"HostDirectory": "/var/app/mydb", "ContainerDirectory": "/etc/mysql"}],
+  "Logging": "/var/log/nginx",
+  "Entrypoint": "/app/bin/notes",
+  "Command": "--workers 2 'a b'"
+}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &Manifest{
+		Image: "janedoe/notes:v2",
+		Processes: map[string]*Process{"web": {
+			Entrypoint: []string{"/app/bin/notes"}, Command: []string{"--workers", "2", "a b"}, Port: 8000,
+		}},
+		Volumes: map[string]string{"mydb": "/etc/mysql", "logs": "/var/log/nginx"},
+	}
+	if !reflect.DeepEqual(m, want) {
+		t.Fatalf("got %+v %+v\nwant %+v", m, m.Processes["web"], want)
+	}
+	if m, err := ParseDockerrun("Dockerrun.aws.json", []byte(`{"AWSEBDockerrunVersion": 1, "Image": {"Name": "x"}}`)); err != nil || m.Processes != nil || m.Image != "x" {
+		t.Fatalf("minimal file: %+v, %v", m, err)
+	}
+	for _, tc := range []struct{ json, want string }{
+		{`{"AWSEBDockerrunVersion": 2, "containerDefinitions": []}`,
+			"Dockerrun.aws.json:1: AWSEBDockerrunVersion 2 describes a multi-container (ECS) environment, which Jack does not support"},
+		{`{"Image": {"Name": "x"}}`, "Dockerrun.aws.json: AWSEBDockerrunVersion is missing"},
+		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Ports\": [{\"ContainerPort\": \"http\"}]\n}", `Dockerrun.aws.json:3: Ports[0].ContainerPort: expected a number, got "http"`},
+		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Volumes\": [{\"HostDirectory\": \"/a\", \"ContainerDirectory\": \"data\"}]\n}", `Dockerrun.aws.json:3: Volumes[0]: volumes.a: path "data" is not absolute`},
+		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Imag\": {}\n}", `Dockerrun.aws.json:3: unknown key "Imag" in the manifest`},
+		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Ports\": [\n}", "Dockerrun.aws.json:4: not valid JSON"},
+	} {
+		if _, err := ParseManifestFile("Dockerrun.aws.json", []byte(tc.json)); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%s:\n got %v\nwant %s", tc.json, err, tc.want)
+		}
+	}
+}
+
+func TestSchedules(t *testing.T) {
+	at := func(s string) time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, tc := range []struct{ spec, tz, from, next, prev string }{
+		{"0 3 * * *", "", "2026-11-26T10:00:00Z", "2026-11-27T03:00:00Z", "2026-11-26T03:00:00Z"},
+		{"*/15 * * * *", "", "2026-11-26T10:07:30Z", "2026-11-26T10:15:00Z", "2026-11-26T10:00:00Z"},
+		{"30 9 * * mon-fri", "", "2026-11-27T10:00:00Z", "2026-11-30T09:30:00Z", "2026-11-27T09:30:00Z"}, // Friday
+		{"0 0 1 jan *", "", "2026-11-26T00:00:00Z", "2027-01-01T00:00:00Z", "2026-01-01T00:00:00Z"},
+		{"0 0 13 * 5", "", "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z", "2026-11-20T00:00:00Z"}, // the 13th or a Friday
+		{"0 3 * * *", "Europe/Paris", "2026-11-26T10:00:00Z", "2026-11-27T02:00:00Z", "2026-11-26T02:00:00Z"},
+		{"@hourly", "", "2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-26T10:00:00Z"},
+		{"0 0 * * 7", "", "2026-11-26T00:00:00Z", "2026-11-29T00:00:00Z", "2026-11-22T00:00:00Z"}, // Sunday as 7
+		{"@every 10m", "", "2026-11-26T10:07:00Z", "2026-11-26T10:10:00Z", "2026-11-26T10:00:00Z"},
+		{"@every 3s", "", "2026-11-26T10:00:01Z", "2026-11-26T10:00:03Z", "2026-11-26T10:00:00Z"},
+	} {
+		s, err := ParseSchedule(tc.spec, tc.tz)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.spec, err)
+		}
+		if got := s.Next(at(tc.from)); !got.Equal(at(tc.next)) {
+			t.Errorf("%s (%s) Next(%s) = %s, want %s", tc.spec, tc.tz, tc.from, got.UTC(), tc.next)
+		}
+		if got := s.Prev(at(tc.from)); !got.Equal(at(tc.prev)) {
+			t.Errorf("%s (%s) Prev(%s) = %s, want %s", tc.spec, tc.tz, tc.from, got.UTC(), tc.prev)
+		}
+	}
+	for _, bad := range []string{"", "* * * *", "a * * * *", "5-1 * * * *", "*/0 * * * *", "* * 0 * *", "* * * 13 *", "@every", "@every -1m", "@often"} {
+		if _, err := ParseSchedule(bad, ""); err == nil || ErrorCode(err) != EINVALID {
+			t.Errorf("schedule %q: %v, want EINVALID", bad, err)
+		}
+	}
+}
