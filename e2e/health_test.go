@@ -367,4 +367,3 @@ func labels(m *dtoMetric) map[string]string {
 	}
 	return out
 }
-
