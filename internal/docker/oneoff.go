@@ -69,16 +69,19 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 			stdcopy.StdCopy(stdout, stderr, attached.Reader)
 		}
 	}()
+	stopResize := make(chan struct{})
+	defer close(stopResize)
+	if spec.TTY && streams.Resize != nil {
+		// The terminal gets the client's size before any input reaches the
+		// command, so a program that asks for it at once sees it.
+		r.initialResize(engine, id, streams.Resize)
+		go r.followResize(engine, id, streams.Resize, stopResize)
+	}
 	if spec.Stdin && streams.Stdin != nil {
 		go func() {
 			io.Copy(attached.Conn, streams.Stdin)
 			attached.CloseWrite()
 		}()
-	}
-	stopResize := make(chan struct{})
-	defer close(stopResize)
-	if spec.TTY && streams.Resize != nil {
-		go r.followResize(engine, id, streams.Resize, stopResize)
 	}
 
 	res, err := r.waitOneOff(ctx, engine, id, spec, waitC, waitErr)
@@ -121,6 +124,24 @@ func (r *Runtime) waitOneOff(ctx, engine context.Context, id string, spec *jack.
 			}
 			return res, r.fail(err, "wait for %s", spec.Name)
 		}
+	}
+}
+
+// firstSizeWait is how long a terminal run waits for the client's first
+// window size before its input flows.
+const firstSizeWait = 200 * time.Millisecond
+
+// initialResize applies the client's first window size, if it comes soon.
+func (r *Runtime) initialResize(ctx context.Context, id string, sizes <-chan jack.TermSize) {
+	select {
+	case size, ok := <-sizes:
+		if ok && size.Width > 0 && size.Height > 0 {
+			err := r.cli.ContainerResize(ctx, id, container.ResizeOptions{Width: size.Width, Height: size.Height})
+			if err != nil && !isNotFound(err) {
+				r.logger.Debug("resize terminal", "container", shortID(id), "err", err)
+			}
+		}
+	case <-time.After(firstSizeWait):
 	}
 }
 

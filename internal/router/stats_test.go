@@ -5,6 +5,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jack-paas/jack"
 )
@@ -42,10 +43,21 @@ func TestTrafficCountsPerEnvironmentAndUpstream(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	// A request is counted when its handler returns, which may be just
+	// after the client has read the answer.
+	var byEnv map[string]*jack.EnvTraffic
 	snap := counted.snapshot()
-	byEnv := map[string]*jack.EnvTraffic{}
-	for _, e := range snap.Envs {
-		byEnv[e.Env] = e
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		byEnv = map[string]*jack.EnvTraffic{}
+		snap = counted.snapshot()
+		for _, e := range snap.Envs {
+			byEnv[e.Env] = e
+		}
+		if p := byEnv["notes/production"]; (p != nil && p.Total.Count == 4) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(time.Millisecond)
 	}
 	prod := byEnv["notes/production"]
 	if prod == nil || prod.Total.Requests["2xx"] != 4 || prod.Total.Count != 4 || prod.Total.BytesIn != 5 || prod.Total.BytesOut == 0 {
