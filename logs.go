@@ -212,9 +212,9 @@ type LogDrain struct {
 // DrainStatus is how a drain is doing.
 type DrainStatus struct {
 	LogDrain
-	Sent      int64     `json:"sent"`      // lines delivered since the daemon started
-	Pending   int64     `json:"pending"`   // bytes waiting in its queue
-	Dropped   int64     `json:"dropped"`   // lines dropped since it was added, its queue being full
+	Sent      int64     `json:"sent"`    // lines delivered since the daemon started
+	Pending   int64     `json:"pending"` // bytes waiting in its queue
+	Dropped   int64     `json:"dropped"` // lines dropped since it was added, its queue being full
 	LastError string    `json:"last_error,omitempty"`
 	FailingAt time.Time `json:"failing_since,omitzero"`
 }
