@@ -241,9 +241,12 @@ type LogStore interface {
 // and retention. Methods return ENOTFOUND for an environment that does not
 // exist.
 type LogService interface {
-	// ReadLogs calls fn with each record q selects, oldest first; with
-	// q.Follow it then calls fn with each new record until ctx ends or fn
-	// fails. EINVALID for a bad query, before fn is called.
+	// ReadLogs calls fn with each record q selects, in the order they were
+	// collected; with q.Follow it then calls fn with each new record until
+	// ctx ends or fn fails. Each time it has passed every record stored so
+	// far, and every 15 seconds while it waits for more, it calls fn with
+	// nil, so that a caller that buffers can flush. EINVALID for a bad
+	// query, before fn is called.
 	ReadLogs(ctx context.Context, q LogQuery, fn func(*LogRecord) error) error
 	// Settings returns an environment's log settings (defaults filled in)
 	// and usage.

@@ -26,6 +26,10 @@ type Config struct {
 	// HealInterval is how often every environment is compared with its
 	// release as a safety net behind the engine's events; default 10s.
 	HealInterval time.Duration
+	// OnEvent, when set, is called after an event of an environment is
+	// stored (the log collector copies it into the environment's log). It
+	// must not block.
+	OnEvent func(envID int64)
 }
 
 // Orchestrator implements jack.Orchestrator.
@@ -38,6 +42,7 @@ type Orchestrator struct {
 	logger       *slog.Logger
 	now          func() time.Time
 	healInterval time.Duration
+	onEvent      func(envID int64)
 
 	mu       sync.Mutex // guards envs, their instances, and running deployments
 	envs     map[int64]*envState
@@ -65,6 +70,7 @@ func New(cfg Config) *Orchestrator {
 		running:      map[int64]*jack.Deployment{},
 		healCh:       make(chan int64, 64),
 	}
+	o.onEvent = cfg.OnEvent
 	if o.domain == "" {
 		o.domain = "localhost"
 	}
@@ -129,6 +135,8 @@ func (o *Orchestrator) event(envID int64, kind, format string, args ...any) {
 	e := &jack.Event{EnvID: envID, Time: o.now(), Kind: kind, Message: fmt.Sprintf(format, args...)}
 	if err := o.store.AddEvent(context.WithoutCancel(o.ctx), e); err != nil {
 		o.logger.Error("store event", "env", envID, "err", err)
+	} else if o.onEvent != nil {
+		o.onEvent(envID)
 	}
 }
 

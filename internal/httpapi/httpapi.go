@@ -25,12 +25,15 @@ type Config struct {
 	HTTPAddr string
 	// Logger receives internal errors and one debug line per request.
 	Logger *slog.Logger
+	// Logs serves the log endpoints; nil answers them EUNAVAILABLE.
+	Logs jack.LogService
 }
 
 // server holds the handlers' dependencies.
 type server struct {
 	store  jack.Store
 	orch   jack.Orchestrator
+	logs   jack.LogService
 	urls   urlMaker
 	logger *slog.Logger
 	// pollInterval is how often a followed event stream asks the store for
@@ -47,6 +50,7 @@ func New(cfg Config) http.Handler {
 	s := &server{
 		store:        cfg.Store,
 		orch:         cfg.Orchestrator,
+		logs:         cfg.Logs,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -87,6 +91,9 @@ func (s *server) routes() *http.ServeMux {
 		"GET /v1/deployments/{id}":     s.handleFindDeployment,
 		"/":                            s.handleNotFound,
 	} {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+	for pattern, h := range s.logRoutes(env) {
 		mux.Handle(pattern, s.authenticated(h))
 	}
 	return mux

@@ -83,7 +83,12 @@ func readRecords(t *testing.T, s *Store, q jack.LogQuery) []*jack.LogRecord {
 		q.App, q.Env = "notes", "production"
 	}
 	var out []*jack.LogRecord
-	if err := s.Read(context.Background(), q, func(r *jack.LogRecord) error { out = append(out, r); return nil }); err != nil {
+	if err := s.Read(context.Background(), q, func(r *jack.LogRecord) error {
+		if r != nil {
+			out = append(out, r)
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -5,14 +5,17 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"time"
 
 	jack "github.com/jack-paas/jack"
 )
 
 // Read calls fn with each record of q's environment that q selects, in the
 // order they were collected; with q.Follow it goes on with each new one, as
-// soon as it is stored, until ctx ends or fn fails. Its memory is a block
-// of the log, whatever the size of the answer.
+// soon as it is stored, until ctx ends or fn fails. It calls fn with nil
+// each time it has caught up with the log, and every idleInterval while it
+// waits. Its memory is a block of the log, whatever the size of the
+// answer.
 func (s *Store) Read(ctx context.Context, q jack.LogQuery, fn func(*jack.LogRecord) error) error {
 	re, err := q.Validate()
 	if err != nil {
@@ -45,17 +48,37 @@ func (s *Store) Read(ctx context.Context, q jack.LogQuery, fn func(*jack.LogReco
 			}
 			continue
 		}
-		if !q.Follow {
-			return nil
+		if err := fn(nil); err != nil || !q.Follow {
+			return err
 		}
-		select {
-		case <-ctx.Done():
+		if !waitIdle(ctx, wake, fn) {
 			return nil
-		case <-wake:
 		}
 		// Take the next wake-up before reading, so that no append between
 		// the read and the wait goes unnoticed.
 		it.until, wake = l.end()
+	}
+}
+
+// idleInterval is how often a follow that waits tells its caller so.
+const idleInterval = 15 * time.Second
+
+// waitIdle waits for wake, calling fn(nil) every idleInterval; false if
+// ctx ended or fn failed.
+func waitIdle(ctx context.Context, wake <-chan struct{}, fn func(*jack.LogRecord) error) bool {
+	tick := time.NewTicker(idleInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-wake:
+			return true
+		case <-tick.C:
+			if fn(nil) != nil {
+				return false
+			}
+		}
 	}
 }
 

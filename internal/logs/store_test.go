@@ -70,7 +70,9 @@ func readAll(t *testing.T, s *Store, q jack.LogQuery) []string {
 	}
 	var out []string
 	err := s.Read(context.Background(), q, func(r *jack.LogRecord) error {
-		out = append(out, string(r.Line))
+		if r != nil {
+			out = append(out, string(r.Line))
+		}
 		return nil
 	})
 	if err != nil {
@@ -119,7 +121,9 @@ func TestRecordsReadBackWithEveryField(t *testing.T) {
 	}
 	var got []*jack.LogRecord
 	s.Read(context.Background(), jack.LogQuery{App: "notes", Env: "production"}, func(r *jack.LogRecord) error {
-		got = append(got, r)
+		if r != nil {
+			got = append(got, r)
+		}
 		return nil
 	})
 	if len(got) != 3 {
@@ -286,7 +290,12 @@ func TestFollowGetsRecordsAsTheyAreStored(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- s.Read(ctx, jack.LogQuery{App: "notes", Env: "production", N: 2, Follow: true, Process: "web"},
-			func(r *jack.LogRecord) error { got <- string(r.Line); return nil })
+			func(r *jack.LogRecord) error {
+				if r != nil {
+					got <- string(r.Line)
+				}
+				return nil
+			})
 	}()
 	expect := func(lines ...string) {
 		t.Helper()

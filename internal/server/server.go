@@ -55,6 +55,7 @@ type Main struct {
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	tokenFile string
+	logs      *logParts
 }
 
 // New returns a daemon with defaults filled in; Run starts it.
@@ -105,9 +106,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := m.startRouter(ctx); err != nil {
 		return err
 	}
+	if err := m.startLogs(ctx); err != nil {
+		return err
+	}
 	m.orch = deploy.New(deploy.Config{
 		Store: m.db, Runtime: m.runtime, Router: m.router, Owner: owner,
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
+		OnEvent: m.logs.events.Changed,
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
@@ -152,7 +157,7 @@ func (m *Main) serveAPI() error {
 	m.apiLn = ln
 	handler := httpapi.New(httpapi.Config{
 		Store: m.db, Orchestrator: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
-		Logger: m.logger.With("part", "api"),
+		Logger: m.logger.With("part", "api"), Logs: m.logs.service,
 	})
 	// Streams (deployment and event follows) never end on their own; their
 	// contexts end when shutdown begins, so Close does not wait for them.
@@ -204,6 +209,9 @@ func (m *Main) Close() error {
 		m.orch.Close()
 	}
 	m.wg.Wait()
+	if m.logs != nil {
+		m.logs.close()
+	}
 	if m.runtime != nil {
 		m.runtime.Close()
 	}

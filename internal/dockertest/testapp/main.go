@@ -19,6 +19,10 @@
 //
 // With the argument "worker" it does not listen: it prints "working N" every
 // second and exits 0 on SIGTERM.
+//
+// With the arguments "spew N" it prints the numbered lines 1 to N as fast as
+// it can (SPEW_RATE=R: R lines a second; SPEW_PAD=B: each line padded with
+// B more bytes), then waits for SIGTERM, or exits 0 when SPEW_EXIT=1.
 package main
 
 import (
@@ -48,6 +52,14 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		work(terms)
+		return
+	}
+	if len(os.Args) > 2 && os.Args[1] == "spew" {
+		n, _ := strconv.Atoi(os.Args[2])
+		spew(n)
+		if os.Getenv("SPEW_EXIT") != "1" {
+			<-terms
+		}
 		return
 	}
 	if err := serve(terms); err != nil {
