@@ -304,6 +304,10 @@ type LogSource interface {
 	// WatchLogContainers sends the ID of each such container that starts,
 	// and "" when events may have been missed (list again), until ctx ends.
 	WatchLogContainers(ctx context.Context) <-chan string
+	// LatestLogTime returns the stamp of the last line the engine holds of
+	// a container (zero when none), so that a reader whose stream went
+	// quiet can tell whether the stream is stuck. ENOTFOUND if it is gone.
+	LatestLogTime(ctx context.Context, id string) (time.Time, error)
 	// OpenLogs opens a container's output from the line stamped since on
 	// (inclusive; from the first line when zero), stdout and stderr in the
 	// order the engine stored them, lines the engine split joined again.

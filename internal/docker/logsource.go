@@ -172,3 +172,28 @@ func (r *Runtime) OpenLogs(ctx context.Context, id string, since time.Time) (jac
 	}
 	return newFrameStream(rc, info.Config != nil && info.Config.Tty), nil
 }
+
+// LatestLogTime returns the stamp of the last line the engine holds of a
+// container, the zero time when it holds none.
+func (r *Runtime) LatestLogTime(ctx context.Context, id string) (time.Time, error) {
+	rc, err := r.cli.ContainerLogs(ctx, id, container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Tail: "1"})
+	if isNotFound(err) {
+		return time.Time{}, jack.Errorf(jack.ENOTFOUND, "container %.12s is gone", id)
+	} else if err != nil {
+		return time.Time{}, r.fail(err, "read the output of container %.12s", id)
+	}
+	s := newFrameStream(rc, false)
+	defer s.Close()
+	var latest time.Time
+	for {
+		lines, err := s.Read()
+		for _, l := range lines {
+			if l.Time.After(latest) {
+				latest = l.Time
+			}
+		}
+		if err != nil {
+			return latest, nil
+		}
+	}
+}

@@ -23,6 +23,9 @@ type Collector struct {
 	ResyncInterval time.Duration
 	// FinishTimeout bounds how long Finish waits; default 10s.
 	FinishTimeout time.Duration
+	// StallCheck is how long a container's stream may stay quiet before
+	// the engine is asked whether it holds newer lines; default 1s.
+	StallCheck time.Duration
 
 	mu        sync.Mutex
 	followers map[string]*follower // by container ID
@@ -40,7 +43,7 @@ func NewCollector(source jack.LogSource, store *Store, logger *slog.Logger) *Col
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Collector{
 		source: source, store: store, logger: logger,
-		ResyncInterval: 30 * time.Second, FinishTimeout: 10 * time.Second,
+		ResyncInterval: 30 * time.Second, FinishTimeout: 10 * time.Second, StallCheck: time.Second,
 		followers: map[string]*follower{}, ctx: ctx, cancel: cancel,
 	}
 }

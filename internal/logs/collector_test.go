@@ -18,6 +18,7 @@ func startCollector(t *testing.T, e *fakeEngine, dir string) (*Store, *Collector
 	s := openStore(t, dir)
 	c := NewCollector(e, s, nil)
 	c.ResyncInterval = 50 * time.Millisecond
+	c.StallCheck = 20 * time.Millisecond
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -157,4 +158,16 @@ func TestCollectorForgetsRemovedContainers(t *testing.T) {
 	if got := readAll(t, s, jack.LogQuery{Instance: "web.1"}); len(got) != 10 {
 		t.Fatalf("lines of web.1: %d", len(got))
 	}
+}
+
+func TestCollectorOpensAStalledStreamAgain(t *testing.T) {
+	e := newFakeEngine()
+	e.stallAfter = 40
+	e.add(fakeID, "web.1")
+	s, _ := startCollector(t, e, t.TempDir())
+	for n := 1; n <= 500; n += 50 {
+		numbered(e, fakeID, n, n+49) // each round stalls the stream open then
+		time.Sleep(30 * time.Millisecond)
+	}
+	exactly(t, waitLines(t, s, 500), 500)
 }

@@ -2,6 +2,7 @@ package logs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -19,6 +20,7 @@ type fakeEngine struct {
 	mu         sync.Mutex
 	containers map[string]*fakeContainer
 	down       bool
+	stallAfter int           // when > 0, a stream stops after so many lines written since it opened, as the engine's follow can
 	changed    chan struct{} // closed at each change
 	starts     chan string
 }
@@ -134,6 +136,22 @@ func (e *fakeEngine) WatchLogContainers(ctx context.Context) <-chan string {
 	return out
 }
 
+func (e *fakeEngine) LatestLogTime(ctx context.Context, id string) (time.Time, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.down {
+		return time.Time{}, errDown
+	}
+	c := e.containers[id]
+	if c == nil {
+		return time.Time{}, jack.Errorf(jack.ENOTFOUND, "container %s is gone", id)
+	}
+	if len(c.lines) == 0 {
+		return time.Time{}, nil
+	}
+	return c.lines[len(c.lines)-1].Time, nil
+}
+
 func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time) (jack.LogStream, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -143,17 +161,18 @@ func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time) (
 	if e.containers[id] == nil {
 		return nil, jack.Errorf(jack.ENOTFOUND, "container %s is gone", id)
 	}
-	return &fakeStream{e: e, id: id, since: since, ctx: ctx}, nil
+	return &fakeStream{e: e, id: id, since: since, ctx: ctx, closed: make(chan struct{}), existing: len(e.containers[id].lines)}, nil
 }
 
 // fakeStream reads a fake container's lines from since on.
 type fakeStream struct {
-	e      *fakeEngine
-	id     string
-	since  time.Time
-	ctx    context.Context
-	next   int // index of the next line to consider
-	closed bool
+	e        *fakeEngine
+	id       string
+	since    time.Time
+	ctx      context.Context
+	next     int // index of the next line to consider
+	existing int // lines there when it opened
+	closed   chan struct{}
 }
 
 func (s *fakeStream) Read() ([]jack.LogLine, error) {
@@ -169,18 +188,21 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 			return nil, io.EOF
 		}
 		var out []jack.LogLine
-		for s.next < len(c.lines) && len(out) < 7 { // small batches, to cut reads anywhere
+		stall := func() bool { return s.e.stallAfter > 0 && s.next >= s.existing+s.e.stallAfter }
+		stalled := stall()
+		for !stalled && s.next < len(c.lines) && len(out) < 7 { // small batches, to cut reads anywhere
 			l := c.lines[s.next]
 			s.next++
 			if !l.Time.Before(s.since) {
 				out = append(out, l)
 			}
+			stalled = stall()
 		}
 		if len(out) > 0 {
 			s.e.mu.Unlock()
 			return out, nil
 		}
-		if !c.info.Running {
+		if !c.info.Running && !stalled {
 			s.e.mu.Unlock()
 			return nil, io.EOF
 		}
@@ -188,10 +210,19 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 		s.e.mu.Unlock()
 		select {
 		case <-changed:
+		case <-s.closed:
+			return nil, errors.New("stream closed")
 		case <-s.ctx.Done():
 			return nil, s.ctx.Err()
 		}
 	}
 }
 
-func (s *fakeStream) Close() error { return nil }
+func (s *fakeStream) Close() error {
+	select {
+	case <-s.closed:
+	default:
+		close(s.closed)
+	}
+	return nil
+}

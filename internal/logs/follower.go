@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	jack "github.com/jack-paas/jack"
@@ -75,6 +76,7 @@ func (f *follower) idle(gone bool) {
 func (f *follower) run(ctx context.Context) {
 	delay := followMinDelay
 	failing := false
+	settled := false // read once more after the stream of a stopped container ended
 	for ctx.Err() == nil {
 		progressed, err := f.readOnce(ctx)
 		if progressed {
@@ -87,6 +89,9 @@ func (f *follower) run(ctx context.Context) {
 			f.end()
 			return
 		}
+		if errors.Is(err, errStalled) {
+			continue
+		}
 		if err == nil {
 			// The stream ended: the container stopped (and maybe started
 			// again since), or the engine went away.
@@ -96,9 +101,16 @@ func (f *follower) run(ctx context.Context) {
 				f.end()
 				return
 			case ierr == nil && info.Running:
+				settled = false
+				continue
+			case ierr == nil && !settled:
+				// The engine ends a follow as the container stops, and may
+				// store what the app wrote last (a line without newline)
+				// just after: read once more, now that it has stopped.
+				settled = true
 				continue
 			case ierr == nil:
-				failing = false
+				failing, settled = false, false
 				f.idle(false)
 				if !f.waitWake(ctx, 0) {
 					return
@@ -141,6 +153,9 @@ func (f *follower) waitWake(ctx context.Context, d time.Duration) bool {
 	return true
 }
 
+// errStalled ends a read whose stream the watchdog found stuck.
+var errStalled = errors.New("the engine's log stream stalled")
+
 // readOnce opens the container's output at the cursor, skips what the log
 // holds already and stores the rest until the stream ends (nil) or fails.
 func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
@@ -150,11 +165,21 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 		return false, err
 	}
 	defer stream.Close()
+	var lastRead atomic.Int64
+	lastRead.Store(time.Now().UnixNano())
+	var stalled atomic.Bool
+	watchCtx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	go f.watchdog(watchCtx, stream, &lastRead, &stalled)
+
 	skip := cur.skipper()
 	recs := make([]record, 0, 256)
 	for {
 		lines, err := stream.Read()
-		if errors.Is(err, io.EOF) {
+		lastRead.Store(time.Now().UnixNano())
+		if stalled.Load() {
+			return progressed, errStalled
+		} else if errors.Is(err, io.EOF) {
 			return progressed, nil
 		} else if err != nil {
 			return progressed, err
@@ -175,5 +200,39 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 			return progressed, err
 		}
 		progressed = true
+	}
+}
+
+// stallCheckMax bounds the time between the watchdog's checks of a quiet
+// stream.
+const stallCheckMax = 30 * time.Second
+
+// watchdog closes the stream when it has been quiet for a while although
+// the engine holds lines newer than any stored: the engine's follow can
+// stop delivering when its files rotate under a reader that is behind.
+// The follower then opens the stream again at its cursor. A quiet stream is
+// checked after the collector's StallCheck, then less and less often.
+func (f *follower) watchdog(ctx context.Context, stream jack.LogStream, lastRead *atomic.Int64, stalled *atomic.Bool) {
+	interval := f.c.StallCheck
+	for {
+		t := time.NewTimer(interval)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		if time.Since(time.Unix(0, lastRead.Load())) < interval {
+			interval = f.c.StallCheck // it moves
+			continue
+		}
+		latest, err := f.c.source.LatestLogTime(ctx, f.info.ID)
+		if err == nil && latest.UnixNano() > f.log.Cursor(f.source).Newest {
+			f.c.logger.Debug("the engine's log stream of a container stalled; opening it again", "container", f.source)
+			stalled.Store(true)
+			stream.Close()
+			return
+		}
+		interval = min(2*interval, stallCheckMax)
 	}
 }

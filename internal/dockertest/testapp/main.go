@@ -11,6 +11,7 @@
 //	GET /sleep?d=500ms  prints "sleeping 500ms", answers 200 after d (for drain tests)
 //	GET /exit?code=3  answers, then exits with code (for crash tests)
 //	GET /log?msg=M[&stream=stderr]  writes M as a line to stdout (or stderr)
+//	POST /write[?stream=stderr]     writes the body as it is to stdout (or stderr)
 //	GET /alloc?mb=64  allocates and holds 64 MiB more (for memory limit tests)
 //
 // Knobs: START_DELAY (wait before listening), EXIT_AT_START=N (print
@@ -29,6 +30,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -161,6 +163,13 @@ func routes() *http.ServeMux {
 			out = os.Stderr
 		}
 		fmt.Fprintln(out, r.URL.Query().Get("msg"))
+	})
+	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
+		out := os.Stdout
+		if r.URL.Query().Get("stream") == "stderr" {
+			out = os.Stderr
+		}
+		io.Copy(out, r.Body)
 	})
 	mux.HandleFunc("GET /alloc", func(w http.ResponseWriter, r *http.Request) {
 		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))
