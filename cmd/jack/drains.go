@@ -3,9 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"time"
 
+	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/logs/drain"
 	"github.com/spf13/cobra"
 )
 
@@ -78,8 +79,8 @@ its oldest lines go, and an event (jack events) says how many.`,
 			if err != nil {
 				return err
 			}
-			if u, err := url.Parse(args[1]); err != nil || u.Scheme == "" || u.Host == "" {
-				return usageErrorf("%q is not a drain URL; use syslog://HOST[:PORT], syslog+tcp://, syslog+tls:// or https://HOST/PATH", args[1])
+			if _, err := drain.Parse(args[1]); err != nil {
+				return usageErrorf("%s", jack.ErrorMessage(err))
 			}
 			api, err := c.client()
 			if err != nil {

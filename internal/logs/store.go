@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -222,4 +223,37 @@ func (s *Store) closeLogs() error {
 		}
 	}
 	return first
+}
+
+// Append stores records as they are, each in its environment's log, for
+// writers that have no cursor to keep (tests, imports). A record's source
+// is its container, else "append".
+func (s *Store) Append(recs []*jack.LogRecord) error {
+	byEnv := map[string][]record{}
+	var refs []string
+	for _, r := range recs {
+		ref := r.App + "/" + r.Env
+		if _, ok := byEnv[ref]; !ok {
+			refs = append(refs, ref)
+		}
+		source := r.Container
+		if source == "" {
+			source = "append"
+		}
+		byEnv[ref] = append(byEnv[ref], record{
+			Time: r.Time.UnixNano(), Stream: r.Stream, Release: r.Release, Source: source,
+			Process: r.Process, Instance: r.Instance, Line: r.Line,
+		})
+	}
+	for _, ref := range refs {
+		app, env, _ := strings.Cut(ref, "/")
+		l, err := s.Env(app, env)
+		if err != nil {
+			return err
+		}
+		if err := l.append(byEnv[ref]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
