@@ -78,7 +78,7 @@ func TestAccessLogLinesReachTheirEnvironmentOnce(t *testing.T) {
 
 	// A half-written line waits for its end.
 	f, _ = os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	f.WriteString(`{"time":"` + base.Format(time.RFC3339Nano) + `","env":"notes/production","method":"GET","pa`)
+	f.WriteString(`{"time":"` + base.Add(13*time.Millisecond).Format(time.RFC3339Nano) + `","env":"notes/production","method":"GET","pa`)
 	a.Poll()
 	f.WriteString(`th":"/page/13","status":200}` + "\n")
 	f.Close()

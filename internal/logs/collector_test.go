@@ -44,13 +44,33 @@ func numbered(e *fakeEngine, id string, from, to int) {
 	}
 }
 
+// storedLines returns the lines of notes/production in the order the log
+// holds them (reads sort them by stamp; these tests check what was stored).
+func storedLines(t *testing.T, s *Store) []string {
+	t.Helper()
+	l := envLogOf(t, s)
+	end, _ := l.end()
+	it := l.iterator(l.start(), end, nil)
+	var out []string
+	for {
+		r, _, ok, err := it.next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return out
+		}
+		out = append(out, string(r.Line))
+	}
+}
+
 // waitLines waits until the store holds count lines of notes/production
 // and returns them.
 func waitLines(t *testing.T, s *Store, count int) []string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := readAll(t, s, jack.LogQuery{})
+		got := storedLines(t, s)
 		if len(got) >= count || time.Now().After(deadline) {
 			return got
 		}
@@ -123,7 +143,7 @@ func TestFinishReturnsOnceTheLastLinesAreStored(t *testing.T) {
 	numbered(e, fakeID, 1, 1000)
 	e.setRunning(fakeID, false)
 	c.Finish(context.Background(), fakeID)
-	exactly(t, readAll(t, s, jack.LogQuery{}), 1000)
+	exactly(t, storedLines(t, s), 1000)
 
 	// A container the collector never saw (it started and stopped between
 	// two lists) is read whole too.
@@ -154,7 +174,7 @@ func TestCollectorForgetsRemovedContainers(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	exactly(t, readAll(t, s, jack.LogQuery{}), 10) // its lines stay
+	exactly(t, storedLines(t, s), 10) // its lines stay
 	if got := readAll(t, s, jack.LogQuery{Instance: "web.1"}); len(got) != 10 {
 		t.Fatalf("lines of web.1: %d", len(got))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -25,6 +26,11 @@ type drainRunner struct {
 	path   string // of the cursor file
 	cancel context.CancelFunc
 	done   chan struct{}
+
+	// linger is how long the runner waits after a batch that was not full
+	// before it reads the next, so that more lines go in each request:
+	// HTTPS drains get batches, syslog ones each line at once.
+	linger time.Duration
 
 	sent atomic.Int64
 
@@ -46,6 +52,9 @@ func newDrainRunner(d *Drains, env *jack.Environment, dr *jack.LogDrain, l *envL
 	r := &drainRunner{
 		d: d, env: env, drain: dr, log: l, sender: sender, done: make(chan struct{}),
 		path: filepath.Join(l.dir, fmt.Sprintf("drain-%d.json", dr.ID)),
+	}
+	if strings.HasPrefix(dr.URL, "https:") {
+		r.linger = httpsLinger
 	}
 	buf, err := os.ReadFile(r.path)
 	if err == nil && json.Unmarshal(buf, &r.cur) == nil && !atEnd {
@@ -82,8 +91,14 @@ func (r *drainRunner) run(ctx context.Context) {
 			continue
 		}
 		r.deliver(ctx, batch, next)
+		if r.linger > 0 && len(batch) < drainBatchRecords && !sleepCtx(ctx, r.linger) {
+			return
+		}
 	}
 }
+
+// httpsLinger is the linger of HTTPS drains.
+const httpsLinger = 200 * time.Millisecond
 
 // read returns the records from the cursor on, up to a batch's size, and
 // the position after them.

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -173,9 +174,11 @@ func TestAnHTTPSDrainThatStallsThenRecoversGetsEveryLine(t *testing.T) {
 	stalling := make(chan struct{})
 	recv := &received{}
 	var requests sync.Map
+	var posts atomic.Int64
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-stalling:
+			posts.Add(1)
 		default:
 			requests.Store(r, true)
 			select { // hang until the client gives up, as a stuck server does
@@ -215,6 +218,18 @@ func TestAnHTTPSDrainThatStallsThenRecoversGetsEveryLine(t *testing.T) {
 	}
 	close(stalling)
 	sameLines(t, "received after the stall", recv.waitFor(t, 5000), want("web.1", 1, 5000))
+	if n := posts.Load(); n > 10 {
+		t.Fatalf("5000 lines took %d requests; want them batched", n)
+	}
+	// A trickle of lines goes in batches too.
+	for n := 5001; n <= 5020; n++ {
+		s.write(t, n, n)
+		time.Sleep(5 * time.Millisecond)
+	}
+	sameLines(t, "the trickle", recv.waitFor(t, 5020), want("web.1", 1, 5020))
+	if n := posts.Load(); n > 10+10 {
+		t.Fatalf("20 lines 5ms apart took %d requests", n-10)
+	}
 }
 
 func TestADrainPastItsQueueLimitDropsTheOldestAndSaysHowMany(t *testing.T) {

@@ -10,12 +10,17 @@ import (
 	jack "github.com/jack-paas/jack"
 )
 
-// Read calls fn with each record of q's environment that q selects, in the
-// order they were collected; with q.Follow it goes on with each new one, as
-// soon as it is stored, until ctx ends or fn fails. It calls fn with nil
-// each time it has caught up with the log, and every idleInterval while it
-// waits. Its memory is a block of the log, whatever the size of the
+// Read calls fn with each record of q's environment that q selects, oldest
+// first; with q.Follow it goes on with each new one, as soon as it is
+// stored, until ctx ends or fn fails. It calls fn with nil each time it has
+// caught up with the log, and every idleInterval while it waits. Its memory
+// is a block of the log and a reorder window, whatever the size of the
 // answer.
+//
+// The log holds records in the order they were collected, which is the
+// order of their stamps but for instances writing at the same moment (each
+// is read on its own) and a backlog read after a restart: Read puts them in
+// order within a window of reorderRecords, flushed each time it catches up.
 func (s *Store) Read(ctx context.Context, q jack.LogQuery, fn func(*jack.LogRecord) error) error {
 	re, err := q.Validate()
 	if err != nil {
@@ -35,6 +40,7 @@ func (s *Store) Read(ctx context.Context, q jack.LogQuery, fn func(*jack.LogReco
 	}
 	it := l.iterator(from, end, f.skipBlock)
 	defer it.release()
+	var window reorder
 	for {
 		r, _, ok, err := it.next()
 		if err != nil {
@@ -42,11 +48,14 @@ func (s *Store) Read(ctx context.Context, q jack.LogQuery, fn func(*jack.LogReco
 		}
 		if ok {
 			if f.match(&r) {
-				if err := fn(r.toLogRecord(q.App, q.Env)); err != nil {
+				if err := window.push(r.toLogRecord(q.App, q.Env), fn); err != nil {
 					return err
 				}
 			}
 			continue
+		}
+		if err := window.flush(fn); err != nil {
+			return err
 		}
 		if err := fn(nil); err != nil || !q.Follow {
 			return err

@@ -344,3 +344,30 @@ func TestLongAndOddLinesAreStoredAsWritten(t *testing.T) {
 		}
 	}
 }
+
+func TestReadsComeInTheOrderOfTheirStamps(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	l := envLogOf(t, s)
+	// Two instances read on their own: their batches interleave out of
+	// order in the log.
+	appendLines(t, l, "aaaaaaaaaaaa", "web.1", 10, 19)
+	appendLines(t, l, "bbbbbbbbbbbb", "web.2", 1, 15)
+	appendLines(t, l, "aaaaaaaaaaaa", "web.1", 20, 25)
+	got := readRecords(t, s, jack.LogQuery{})
+	if len(got) != 31 {
+		t.Fatalf("%d records", len(got))
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Time.Before(got[i-1].Time) {
+			t.Fatalf("record %d (%s %s) is older than the one before (%s %s)", i, got[i].Time, got[i].Line, got[i-1].Time, got[i-1].Line)
+		}
+	}
+	// Records stamped alike keep their order.
+	l.append([]record{
+		{Time: base.Add(time.Hour).UnixNano(), Source: "c", Process: "web", Instance: "web.1", Line: []byte("first")},
+		{Time: base.Add(time.Hour).UnixNano(), Source: "c", Process: "web", Instance: "web.1", Line: []byte("second")},
+	})
+	if got := readAll(t, s, jack.LogQuery{N: 2}); got[0] != "first" || got[1] != "second" {
+		t.Fatalf("equal stamps came as %q", got)
+	}
+}
