@@ -110,7 +110,9 @@ func (c *Collector) resync(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	var gone []*follower
+	following := map[string]bool{}
 	for id, f := range c.followers {
+		following[f.source] = true
 		if !seen[id] {
 			gone = append(gone, f)
 		}
@@ -119,7 +121,38 @@ func (c *Collector) resync(ctx context.Context) error {
 	for _, f := range gone {
 		f.wakeUp() // it finds the container gone and ends
 	}
+	c.pruneCursors(following)
 	return nil
+}
+
+// pruneCursors forgets the cursors of containers that went while the
+// daemon was down: a container's cursor is its short ID, and no follower
+// reads it. (A follower exists before anything of its container is stored,
+// so a container created since the list is never taken for gone.)
+func (c *Collector) pruneCursors(following map[string]bool) {
+	for _, l := range c.store.all() {
+		for _, source := range l.sources() {
+			if len(source) == 12 && isHex(source) && !following[source] {
+				c.mu.Lock()
+				_, started := c.followingSource(source)
+				c.mu.Unlock()
+				if !started {
+					l.forget(source)
+				}
+			}
+		}
+	}
+}
+
+// followingSource reports whether a follower reads the container with
+// this short ID. The caller holds c.mu.
+func (c *Collector) followingSource(source string) (*follower, bool) {
+	for _, f := range c.followers {
+		if f.source == source {
+			return f, true
+		}
+	}
+	return nil, false
 }
 
 // started follows a container that just started, or wakes its follower.

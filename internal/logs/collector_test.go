@@ -191,3 +191,19 @@ func TestCollectorOpensAStalledStreamAgain(t *testing.T) {
 	}
 	exactly(t, waitLines(t, s, 500), 500)
 }
+
+func TestCursorsOfContainersGoneWhileTheDaemonWasDownAreForgotten(t *testing.T) {
+	dir := t.TempDir()
+	e := newFakeEngine()
+	e.add(fakeID, "web.1")
+	numbered(e, fakeID, 1, 10)
+	s, c := startCollector(t, e, dir)
+	exactly(t, waitLines(t, s, 10), 10)
+	c.Close()
+	s.Close()
+	e.remove(fakeID) // while the daemon is down
+	s2, _ := startCollector(t, e, dir)
+	l := envLogOf(t, s2)
+	eventually(t, "the gone container's cursor to be forgotten", func() bool { return len(l.sources()) == 0 })
+	exactly(t, storedLines(t, s2), 10)
+}

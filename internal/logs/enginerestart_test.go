@@ -158,9 +158,7 @@ func (e *privateEngine) remove() {
 			syscall.Unmount(under[i], syscall.MNT_DETACH)
 		}
 	}
-	if os.Getenv("KEEP_ENGINE") == "" {
-		os.RemoveAll(e.dir)
-	}
+	os.RemoveAll(e.dir)
 }
 
 func TestEveryLineTheEngineKeepsIsStoredOnceThroughAnEngineRestart(t *testing.T) {
