@@ -284,7 +284,6 @@ func (l *envLog) rotateLocked() {
 		l.logger.Error("start a new log segment; appending to the full one", "dir", l.dir, "err", err)
 		return
 	}
-	old.file.Sync()
 	l.segments = append(l.segments, next)
 	l.started = time.Time{}
 	if l.sealSoon != nil {
