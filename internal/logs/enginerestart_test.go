@@ -3,6 +3,9 @@ package logs
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -22,14 +25,15 @@ import (
 )
 
 // privateEngine is a Docker engine of the test's own: its own socket,
-// folders and containerd, no network of its own (no bridge, no iptables),
-// and live-restore, so that its containers run on while it restarts. The
-// test can kill and restart it without touching the engine every other
-// test shares.
+// folders and containerd, a bridge of its own and no iptables rules, and
+// live-restore, so that its containers run on while it restarts. The test
+// can kill and restart it without touching the engine every other test
+// shares. (Not --bridge=none: with it dockerd deletes the host's docker0.)
 type privateEngine struct {
 	t      *testing.T
 	dir    string
 	host   string
+	bridge string
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
@@ -44,8 +48,18 @@ func startPrivateEngine(t *testing.T) *privateEngine {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "daemon.json"), []byte("{}"), 0o600)
-	e := &privateEngine{t: t, dir: dir, host: "unix://" + filepath.Join(dir, "docker.sock")}
+	suffix := make([]byte, 4)
+	rand.Read(suffix)
+	e := &privateEngine{t: t, dir: dir, host: "unix://" + filepath.Join(dir, "docker.sock"), bridge: "jkt" + hex.EncodeToString(suffix)}
 	t.Cleanup(e.remove)
+	subnet := fmt.Sprintf("10.252.%d.1/24", suffix[0])
+	for _, args := range [][]string{
+		{"link", "add", e.bridge, "type", "bridge"}, {"addr", "add", subnet, "dev", e.bridge}, {"link", "set", e.bridge, "up"},
+	} {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %s: %v %s", strings.Join(args, " "), err, out)
+		}
+	}
 	e.start()
 	return e
 }
@@ -56,7 +70,7 @@ func (e *privateEngine) start() {
 	e.cmd = exec.Command("dockerd",
 		"--data-root", filepath.Join(e.dir, "root"), "--exec-root", filepath.Join(e.dir, "exec"),
 		"--pidfile", filepath.Join(e.dir, "docker.pid"), "-H", e.host, "--config-file", filepath.Join(e.dir, "daemon.json"),
-		"--bridge=none", "--iptables=false", "--ip-masq=false", "--live-restore")
+		"--bridge="+e.bridge, "--iptables=false", "--ip-masq=false", "--ip-forward=false", "--live-restore")
 	logFile, _ := os.OpenFile(filepath.Join(e.dir, "dockerd.log"), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	e.cmd.Stdout, e.cmd.Stderr = logFile, logFile
 	if err := e.cmd.Start(); err != nil {
@@ -159,6 +173,7 @@ func (e *privateEngine) remove() {
 		}
 	}
 	os.RemoveAll(e.dir)
+	exec.Command("ip", "link", "del", e.bridge).Run()
 }
 
 func TestEveryLineTheEngineKeepsIsStoredOnceThroughAnEngineRestart(t *testing.T) {
