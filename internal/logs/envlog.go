@@ -251,7 +251,7 @@ func (l *envLog) append(recs []record) error {
 	start, source, c := 0, "", (*cursor)(nil)
 	for i := range recs {
 		r := &recs[i]
-		seg.note(seg.raw+int64(start), ends[i]-start, r.Time)
+		seg.note(seg.raw+int64(start), ends[i]-start, r.Time, []byte(r.Process))
 		start = ends[i]
 		if c == nil || r.Source != source {
 			source, c = r.Source, l.cursor(r.Source)

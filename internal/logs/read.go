@@ -97,11 +97,22 @@ type filter struct {
 	containerID       bool // instance is a container ID prefix
 	since, until      int64
 	re                *regexp.Regexp
+	// processBit, when not 0, is the bit a block's records of the selected
+	// process set.
+	processBit uint64
 }
 
 func newFilter(q jack.LogQuery, re *regexp.Regexp) *filter {
 	f := &filter{process: q.Process, instance: q.Instance, re: re}
 	f.containerID = q.Instance != "" && !strings.Contains(q.Instance, ".") && isHex(q.Instance)
+	switch {
+	case q.Process != "":
+		f.processBit = processBit([]byte(q.Process))
+	case strings.Contains(q.Instance, "."):
+		// web.1 is an instance of web; jack.deploy is of jack.
+		process, _, _ := strings.Cut(q.Instance, ".")
+		f.processBit = processBit([]byte(process))
+	}
 	if !q.Since.IsZero() {
 		f.since = q.Since.UnixNano()
 	}
@@ -111,9 +122,11 @@ func newFilter(q jack.LogQuery, re *regexp.Regexp) *filter {
 	return f
 }
 
-// skipBlock reports whether no record of a block can be in the time range.
+// skipBlock reports whether no record of a block can be selected: none is
+// in the time range, or none is of the process.
 func (f *filter) skipBlock(b *blockInfo) bool {
-	return f.since != 0 && b.MaxTime < f.since || f.until != 0 && b.MinTime >= f.until
+	return f.since != 0 && b.MaxTime < f.since || f.until != 0 && b.MinTime >= f.until ||
+		f.processBit != 0 && b.Processes&f.processBit == 0
 }
 
 // match reports whether a record is selected.

@@ -30,12 +30,24 @@ const (
 
 // blockInfo is one block of a segment: where its records are in the
 // segment's uncompressed stream (Raw*) and in the file (File*; equal for
-// the active segment).
+// the active segment), how many there are, their time range, and which
+// processes wrote them (a bit per process name's hash), so that a read of
+// one process skips the blocks of a chatty other one.
 type blockInfo struct {
 	RawOff, RawLen   int64
 	FileOff, FileLen int64
 	MinTime, MaxTime int64
 	Records          int64
+	Processes        uint64
+}
+
+// processBit returns the bit of a process name in blockInfo.Processes.
+func processBit(process []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range process {
+		h = (h ^ uint64(c)) * 1099511628211
+	}
+	return 1 << (h % 64)
 }
 
 // segment is what an environment's log knows of one segment file. Its
@@ -89,9 +101,9 @@ func (s *segment) timeRange() (int64, int64) {
 	return lo, hi
 }
 
-// note accounts for a record of n bytes stamped t appended to the active
-// segment at offset off.
-func (s *segment) note(off int64, n int, t int64) {
+// note accounts for a record of n bytes stamped t of process appended to
+// the active segment at offset off.
+func (s *segment) note(off int64, n int, t int64, process []byte) {
 	last := len(s.blocks) - 1
 	if last < 0 || s.blocks[last].RawLen >= blockTarget {
 		s.blocks = append(s.blocks, blockInfo{RawOff: off, FileOff: off, MinTime: t, MaxTime: t})
@@ -102,6 +114,7 @@ func (s *segment) note(off int64, n int, t int64) {
 	b.FileLen = b.RawLen
 	b.MinTime, b.MaxTime = min(b.MinTime, t), max(b.MaxTime, t)
 	b.Records++
+	b.Processes |= processBit(process)
 }
 
 // openActive opens an unsealed segment file for appending, rebuilding its
@@ -112,7 +125,7 @@ func openActive(path string, seq uint64) (*segment, error) {
 		return nil, fmt.Errorf("open segment: %w", err)
 	}
 	s := &segment{seq: seq, file: f}
-	end, err := scanRecords(f, func(off int64, r *rawRecord, n int) { s.note(off, n, r.Time) })
+	end, err := scanRecords(f, func(off int64, r *rawRecord, n int) { s.note(off, n, r.Time, r.Process) })
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("read segment %s: %w", path, err)
@@ -226,6 +239,11 @@ func readIndex(f *os.File, seq uint64) (*segment, error) {
 			}
 			*v, index = x, index[n:]
 		}
+		procs, n := binary.Uvarint(index)
+		if n <= 0 {
+			return nil, errors.New("bad index")
+		}
+		b.Processes, index = procs, index[n:]
 		s.blocks = append(s.blocks, b)
 		s.raw = b.RawOff + b.RawLen
 	}
@@ -295,6 +313,7 @@ func writeSealed(out *os.File, s *segment) error {
 		for _, v := range []int64{b.RawOff, b.RawLen, b.FileOff, b.FileLen, b.MinTime, b.MaxTime, b.Records} {
 			index = binary.AppendVarint(index, v)
 		}
+		index = binary.AppendUvarint(index, b.Processes)
 	}
 	index = binary.LittleEndian.AppendUint32(index, uint32(len(index)))
 	index = append(index, segmentMagic...)

@@ -371,3 +371,21 @@ func TestReadsComeInTheOrderOfTheirStamps(t *testing.T) {
 		t.Fatalf("equal stamps came as %q", got)
 	}
 }
+
+func TestAQuietProcessIsFoundAmongAChattyOne(t *testing.T) {
+	dir := t.TempDir()
+	s := openStore(t, dir)
+	l := envLogOf(t, s)
+	l.setSegmentLimit(300 << 10)
+	appendLines(t, l, "aaaaaaaaaaaa", "web.1", 1, 2)
+	appendLines(t, l, "bbbbbbbbbbbb", "worker.1", 1, 40000) // many blocks, several segments
+	appendLines(t, l, "aaaaaaaaaaaa", "web.1", 3, 3)
+	appendLines(t, l, "bbbbbbbbbbbb", "worker.1", 40001, 50000)
+	l.sealPending()
+	for _, s := range []*Store{s, openStore(t, dir)} { // and as read from the sealed index
+		sameLines(t, "web", readAll(t, s, jack.LogQuery{Process: "web"}), want("web.1", 1, 3))
+		sameLines(t, "last web line", readAll(t, s, jack.LogQuery{Process: "web", N: 1}), want("web.1", 3, 3))
+		sameLines(t, "by instance", readAll(t, s, jack.LogQuery{Instance: "web.1", N: 2}), want("web.1", 2, 3))
+		sameLines(t, "last worker lines", readAll(t, s, jack.LogQuery{Process: "worker", N: 2}), want("worker.1", 49999, 50000))
+	}
+}
