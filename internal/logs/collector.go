@@ -132,6 +132,9 @@ func (c *Collector) resync(ctx context.Context) error {
 func (c *Collector) pruneCursors(following map[string]bool) {
 	for _, l := range c.store.all() {
 		for _, source := range l.sources() {
+			if c.ctx.Err() != nil {
+				return
+			}
 			if len(source) == 12 && isHex(source) && !following[source] {
 				c.mu.Lock()
 				_, started := c.followingSource(source)
@@ -196,6 +199,9 @@ func (c *Collector) follow(info *jack.LogContainer) *follower {
 	go func() {
 		defer c.wg.Done()
 		f.run(c.ctx)
+		if c.ctx.Err() != nil {
+			return // stopping: it stays known, so that its cursor is kept
+		}
 		c.mu.Lock()
 		if c.followers[info.ID] == f {
 			delete(c.followers, info.ID)
