@@ -32,6 +32,10 @@ type Config struct {
 	// OnDeployment, when set, is told when a deployment starts and ends
 	// (for notifications). It must not block.
 	OnDeployment func(jack.DeployNotice)
+	// OnEvent, when set, is called after an event of an environment is
+	// stored (the log collector copies it into the environment's log). It
+	// must not block.
+	OnEvent func(envID int64)
 }
 
 // Orchestrator implements jack.Orchestrator.
@@ -45,6 +49,7 @@ type Orchestrator struct {
 	now          func() time.Time
 	healInterval time.Duration
 	checker      checkerConfig // see checker.go
+	onEvent      func(envID int64)
 
 	mu       sync.Mutex // guards envs, their instances, and running deployments
 	envs     map[int64]*envState
@@ -76,6 +81,7 @@ func New(cfg Config) *Orchestrator {
 		cronRunning:  map[string]int{},
 		healCh:       make(chan int64, 64),
 	}
+	o.onEvent = cfg.OnEvent
 	if o.domain == "" {
 		o.domain = "localhost"
 	}
@@ -152,6 +158,8 @@ func (o *Orchestrator) event(envID int64, kind, format string, args ...any) {
 	e := &jack.Event{EnvID: envID, Time: o.now(), Kind: kind, Message: fmt.Sprintf(format, args...)}
 	if err := o.store.AddEvent(context.WithoutCancel(o.ctx), e); err != nil {
 		o.logger.Error("store event", "env", envID, "err", err)
+	} else if o.onEvent != nil {
+		o.onEvent(envID)
 	}
 }
 

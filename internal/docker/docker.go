@@ -6,6 +6,7 @@
 package docker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,6 +40,11 @@ type Runtime struct {
 	StatsSource string
 	CgroupRoot  string
 	stats       statsState
+
+	// BeforeRemove, when set, is called by Stop once the instance has
+	// stopped and before it is removed, so that the log collector can read
+	// its last lines while the engine still has them. Set before first use.
+	BeforeRemove func(ctx context.Context, id string)
 
 	cli     *client.Client
 	owner   string // the installation whose instances this runtime sees

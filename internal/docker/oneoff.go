@@ -24,10 +24,11 @@ var _ jack.OneOffRuntime = (*Runtime)(nil)
 const outputGrace = 2 * time.Second
 
 // RunOneOff runs a one-off container as `docker run --rm` does: create,
-// attach, start, wait for its removal. The engine removes it when it exits
-// (AutoRemove), so one left behind by a daemon that died goes away on its
-// own. Its streams go to streams; with spec.TTY it gets a terminal, whose
-// size follows streams.Resize.
+// attach, start, wait for its exit, remove. Jack removes it itself rather
+// than with the engine's AutoRemove, so that the log collector reads its
+// last lines first (BeforeRemove); one left behind by a daemon that died is
+// removed when the daemon starts again. Its streams go to streams; with
+// spec.TTY it gets a terminal, whose size follows streams.Resize.
 func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams jack.OneOffIO) (jack.OneOffResult, error) {
 	// The engine calls outlive ctx: ending ctx stops the container, it does
 	// not abandon it.
@@ -48,7 +49,7 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 		return jack.OneOffResult{}, r.fail(err, "attach to %s", spec.Name)
 	}
 	defer attached.Close()
-	waitC, waitErr := r.cli.ContainerWait(engine, id, container.WaitConditionRemoved)
+	waitC, waitErr := r.cli.ContainerWait(engine, id, container.WaitConditionNextExit)
 	if err := r.cli.ContainerStart(engine, id, container.StartOptions{}); err != nil {
 		r.remove(engine, id)
 		if client.IsErrConnectionFailed(err) {
@@ -93,10 +94,14 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 	case <-output:
 	case <-time.After(outputGrace):
 	}
+	if r.BeforeRemove != nil {
+		r.BeforeRemove(engine, id)
+	}
+	r.remove(engine, id)
 	return res, nil
 }
 
-// waitOneOff waits for the container's removal and returns its exit code;
+// waitOneOff waits for the container's exit and returns its exit code;
 // when ctx ends first it stops the container and goes on waiting.
 func (r *Runtime) waitOneOff(ctx, engine context.Context, id string, spec *jack.OneOffSpec, waitC <-chan container.WaitResponse, waitErr <-chan error) (jack.OneOffResult, error) {
 	var res jack.OneOffResult
@@ -188,9 +193,8 @@ func (r *Runtime) oneOffConfig(spec *jack.OneOffSpec) (*container.Config, *conta
 	}
 	noInit := false
 	host := &container.HostConfig{
-		AutoRemove: true,
 		LogConfig: container.LogConfig{
-			Type:   "json-file",
+			Type:   logDriver,
 			Config: map[string]string{"max-size": logMaxSize, "max-file": logMaxFiles},
 		},
 		Init:      &noInit,

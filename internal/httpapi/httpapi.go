@@ -32,6 +32,8 @@ type Config struct {
 	// exposition on GET /metrics. Both optional (see health.go).
 	Monitor Monitor
 	Metrics http.Handler
+	// Logs serves the log endpoints; nil answers them EUNAVAILABLE.
+	Logs jack.LogService
 }
 
 // server holds the handlers' dependencies.
@@ -39,6 +41,7 @@ type server struct {
 	store  jack.Store
 	orch   jack.Orchestrator
 	runner jack.Runner
+	logs   jack.LogService
 	urls   urlMaker
 	logger *slog.Logger
 	// monitor and metrics come from Config.
@@ -59,6 +62,7 @@ func New(cfg Config) http.Handler {
 		store:        cfg.Store,
 		orch:         cfg.Orchestrator,
 		runner:       cfg.Runner,
+		logs:         cfg.Logs,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -105,6 +109,9 @@ func (s *server) routes() *http.ServeMux {
 	}
 	s.addMetricsRoutes(mux) // health.go
 	s.runRoutes(mux, env)
+	for pattern, h := range s.logRoutes(env) {
+		mux.Handle(pattern, s.authenticated(h))
+	}
 	return mux
 }
 

@@ -77,6 +77,7 @@ type Main struct {
 	statsd     *metrics.StatsD
 	metricsLn  net.Listener
 	metricsSrv *http.Server
+	logs       *logParts
 }
 
 // New returns a daemon with defaults filled in; Run starts it.
@@ -128,10 +129,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	m.startNotifier()
+	if err := m.startLogs(ctx); err != nil {
+		return err
+	}
 	m.orch = deploy.New(deploy.Config{
 		Store: m.db, Runtime: m.runtime, Router: m.router, Owner: owner,
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
-		OnDeployment: m.notifier.Deploy,
+		OnDeployment: m.notifier.Deploy, OnEvent: m.logs.events.Changed,
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
@@ -184,6 +188,7 @@ func (m *Main) serveAPI() error {
 	api := httpapi.New(httpapi.Config{
 		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
+		Logs: m.logs.service,
 	})
 	handler := http.NewServeMux()
 	handler.Handle("/v1/", api)
@@ -243,6 +248,9 @@ func (m *Main) Close() error {
 		m.orch.Close()
 	}
 	m.wg.Wait()
+	if m.logs != nil {
+		m.logs.close()
+	}
 	if m.runtime != nil {
 		m.runtime.Close()
 	}

@@ -13,6 +13,7 @@
 //	GET /sleep?d=500ms  prints "sleeping 500ms", answers 200 after d (for drain tests)
 //	GET /exit?code=3  answers, then exits with code (for crash tests)
 //	GET /log?msg=M[&stream=stderr]  writes M as a line to stdout (or stderr)
+//	POST /write[?stream=stderr]     writes the body as it is to stdout (or stderr)
 //	GET /alloc?mb=64  allocates and holds 64 MiB more (for memory limit tests)
 //
 // Knobs: START_DELAY (wait before listening), EXIT_AT_START=N (print
@@ -22,12 +23,17 @@
 //
 // With the argument "worker" it does not listen: it prints "working N" every
 // second and exits 0 on SIGTERM.
+//
+// With the arguments "spew N" it prints the numbered lines 1 to N as fast as
+// it can (SPEW_RATE=R: R lines a second; SPEW_PAD=B: each line padded with
+// B more bytes), then waits for SIGTERM, or exits 0 when SPEW_EXIT=1.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -58,6 +64,14 @@ func main() {
 	}
 	if len(os.Args) > 1 && os.Args[1] == "worker" {
 		work(terms)
+		return
+	}
+	if len(os.Args) > 2 && os.Args[1] == "spew" {
+		n, _ := strconv.Atoi(os.Args[2])
+		spew(n)
+		if os.Getenv("SPEW_EXIT") != "1" {
+			<-terms
+		}
 		return
 	}
 	if err := serve(terms); err != nil {
@@ -172,6 +186,13 @@ func routes() *http.ServeMux {
 			out = os.Stderr
 		}
 		fmt.Fprintln(out, r.URL.Query().Get("msg"))
+	})
+	mux.HandleFunc("POST /write", func(w http.ResponseWriter, r *http.Request) {
+		out := os.Stdout
+		if r.URL.Query().Get("stream") == "stderr" {
+			out = os.Stderr
+		}
+		io.Copy(out, r.Body)
 	})
 	mux.HandleFunc("GET /alloc", func(w http.ResponseWriter, r *http.Request) {
 		mb, _ := strconv.Atoi(r.URL.Query().Get("mb"))

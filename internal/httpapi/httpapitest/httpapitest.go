@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/jack-paas/jack/internal/httpapi"
+	"github.com/jack-paas/jack/internal/logs"
 	"github.com/jack-paas/jack/internal/sqlite"
 )
 
@@ -23,6 +24,9 @@ type Server struct {
 	*httptest.Server
 	Store        *sqlite.DB
 	Orchestrator *Orchestrator
+	// Logs holds the environments' logs (no collector runs); Append puts
+	// records in.
+	Logs *logs.Store
 }
 
 // New starts an API on a loopback port, with the router's address given as
@@ -38,14 +42,25 @@ func New(t testing.TB) *Server {
 		t.Fatalf("create token: %v", err)
 	}
 	orch := &Orchestrator{Store: db}
+	logStore, err := logs.OpenStore(filepath.Join(t.TempDir(), "logs"), nil)
+	if err != nil {
+		t.Fatalf("open logs: %v", err)
+	}
+	drains := logs.NewDrains(logStore, db, nil)
+	if err := drains.Start(context.Background()); err != nil {
+		t.Fatalf("start drains: %v", err)
+	}
 	srv := httptest.NewServer(httpapi.New(httpapi.Config{
 		Store:        db,
 		Orchestrator: orch,
 		HTTPAddr:     ":8080",
+		Logs:         logs.NewService(logStore, db, drains),
 	}))
 	t.Cleanup(func() {
 		srv.Close()
+		drains.Close()
+		logStore.Close()
 		db.Close()
 	})
-	return &Server{Server: srv, Store: db, Orchestrator: orch}
+	return &Server{Server: srv, Store: db, Orchestrator: orch, Logs: logStore}
 }

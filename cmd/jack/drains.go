@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/logs/drain"
+	"github.com/spf13/cobra"
+)
+
+func init() { register(newDrainsCommand) }
+
+// newDrainsCommand returns `jack drains add|list|remove APP/ENV [URL]`.
+func newDrainsCommand(c *cli) *cobra.Command {
+	var asJSON bool
+	list := func(ctx context.Context, cmd *cobra.Command, args []string) error {
+		app, env, err := parseRef(args[0])
+		if err != nil {
+			return err
+		}
+		api, err := c.client()
+		if err != nil {
+			return err
+		}
+		drains, err := api.Drains(ctx, app, env)
+		if err != nil {
+			return err
+		}
+		if asJSON {
+			return printJSON(c.stdout, drains)
+		}
+		if len(drains) == 0 {
+			fmt.Fprintf(c.stdout, "%s/%s has no drains; add one with `jack drains add %s/%s URL`\n", app, env, app, env)
+			return nil
+		}
+		tw := table(c.stdout)
+		fmt.Fprintln(tw, "URL\tSENT\tQUEUED\tDROPPED\tSTATE")
+		now := time.Now()
+		for _, d := range drains {
+			state := "ok"
+			if d.LastError != "" {
+				state = fmt.Sprintf("failing for %s: %s", human(now.Sub(d.FailingAt)), d.LastError)
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", d.URL, d.Sent, bytesHuman(d.Pending), d.Dropped, state)
+		}
+		return tw.Flush()
+	}
+	cmd := &cobra.Command{
+		Use:   "drains",
+		Short: "Forward an environment's logs to syslog or HTTPS endpoints",
+		Long: `Forward an environment's logs, as they are written, to endpoints:
+
+  syslog://HOST[:514]       RFC 5424 over UDP
+  syslog+tcp://HOST[:514]   RFC 5424 over TCP, octet-counted
+  syslog+tls://HOST[:6514]  the same over TLS
+  https://[USER:PASS@]HOST/PATH   batches of NDJSON, one record per line
+
+Each drain has its own queue on disk: a slow or dead endpoint delays
+nothing else, and loses nothing until its queue holds 100 MiB; past that
+its oldest lines go, and an event (jack events) says how many.`,
+		Args: cobra.NoArgs,
+	}
+	listCmd := &cobra.Command{
+		Use:   "list APP/ENV",
+		Short: "List an environment's drains and how each is doing",
+		Args:  argsBetween(1, 1),
+		RunE:  c.action(list),
+	}
+	listCmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+
+	add := &cobra.Command{
+		Use:   "add APP/ENV URL",
+		Short: "Forward an environment's new log lines to URL",
+		Args:  argsBetween(2, 2),
+		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			app, env, err := parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			if _, err := drain.Parse(args[1]); err != nil {
+				return usageErrorf("%s", jack.ErrorMessage(err))
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			d, err := api.AddDrain(ctx, app, env, args[1])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Added drain %s to %s/%s; it gets every line from now on\n", d.URL, app, env)
+			return nil
+		}),
+	}
+	remove := &cobra.Command{
+		Use:   "remove APP/ENV URL",
+		Short: "Stop forwarding to a drain and remove it",
+		Args:  argsBetween(2, 2),
+		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			app, env, err := parseRef(args[0])
+			if err != nil {
+				return err
+			}
+			api, err := c.client()
+			if err != nil {
+				return err
+			}
+			if err := api.RemoveDrain(ctx, app, env, args[1]); err != nil {
+				return err
+			}
+			fmt.Fprintf(c.stdout, "Removed drain %s from %s/%s\n", args[1], app, env)
+			return nil
+		}),
+	}
+	cmd.AddCommand(add, listCmd, remove)
+	return cmd
+}

@@ -1,0 +1,283 @@
+package docker
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	jack "github.com/jack-paas/jack"
+)
+
+// The engine's log API, asked for timestamps, sends each message the log
+// driver stored as one frame (8-byte header: stream, 3 zero bytes, length)
+// holding "TIMESTAMP SP DATA". A line up to 16 KiB is one message ending in
+// a newline. A longer one was split by the engine into 16 KiB chunks that
+// share the first chunk's timestamp; every chunk but the last lacks the
+// newline. (Docker 20.10's local driver also drops the newline of the last
+// chunk, which is then shorter than 16 KiB.) A container that exits in the
+// middle of a line leaves a short chunk without newline.
+const (
+	// chunkSize is the size of the chunks the engine splits long lines into.
+	chunkSize = 16 << 10
+	// maxLineBytes bounds a line held in memory; a longer line is stored
+	// as several records of this size.
+	maxLineBytes = 2 << 20
+	// batchBytes bounds the lines one Read returns.
+	batchBytes = 256 << 10
+	// readBuffer is the buffer on the engine's stream.
+	readBuffer = 64 << 10
+)
+
+// frameStream is a jack.LogStream on the engine's multiplexed log stream
+// (or its raw stream for a container with a TTY).
+type frameStream struct {
+	rc  io.ReadCloser
+	br  *bufio.Reader
+	tty bool
+
+	lines []jack.LogLine
+	arena []byte // the bytes of lines, reused by each Read
+	err   error  // to return once the lines read before it are delivered
+
+	// pending is a line being joined from chunks.
+	pending       []byte
+	pendingTime   time.Time
+	pendingStream string
+	hasPending    bool
+
+	frame []byte // a frame too large for br, read whole
+}
+
+func newFrameStream(rc io.ReadCloser, tty bool) *frameStream {
+	return &frameStream{rc: rc, br: bufio.NewReaderSize(rc, readBuffer), tty: tty}
+}
+
+// Close ends the stream.
+func (s *frameStream) Close() error { return s.rc.Close() }
+
+// Read returns the next lines: at least one, plus those whose frames have
+// arrived whole already, up to batchBytes.
+func (s *frameStream) Read() ([]jack.LogLine, error) {
+	if s.err != nil {
+		return nil, s.err
+	}
+	s.lines, s.arena = s.lines[:0], s.arena[:0]
+	for len(s.lines) == 0 || (len(s.arena) < batchBytes && s.frameReady()) {
+		var err error
+		if s.tty {
+			err = s.readTTYLine()
+		} else {
+			err = s.readFrame()
+		}
+		if err != nil {
+			s.flushPending()
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				err = fmt.Errorf("the engine's log stream broke: %w", err)
+			}
+			if len(s.lines) > 0 {
+				s.err = err
+				return s.lines, nil
+			}
+			s.err = err
+			return nil, err
+		}
+	}
+	return s.lines, nil
+}
+
+// frameReady reports whether a whole frame (or TTY line) is buffered, so
+// that reading it won't wait.
+func (s *frameStream) frameReady() bool {
+	n := s.br.Buffered()
+	if s.tty {
+		b, _ := s.br.Peek(n)
+		return bytes.IndexByte(b, '\n') >= 0
+	}
+	if n < 8 {
+		return false
+	}
+	hdr, _ := s.br.Peek(8)
+	return n >= 8+int(binary.BigEndian.Uint32(hdr[4:8]))
+}
+
+// readFrame reads one frame and adds its data to the lines.
+func (s *frameStream) readFrame() error {
+	hdr, err := s.br.Peek(8)
+	if err != nil {
+		if err == io.EOF && len(hdr) > 0 {
+			return io.ErrUnexpectedEOF
+		}
+		return err
+	}
+	kind, size := hdr[0], int(binary.BigEndian.Uint32(hdr[4:8]))
+	s.br.Discard(8)
+	var payload []byte
+	if size <= s.br.Size() {
+		if payload, err = s.br.Peek(size); err != nil {
+			return unexpected(err)
+		}
+		defer s.br.Discard(size)
+	} else {
+		s.frame = grow(s.frame[:0], size)[:size]
+		if _, err := io.ReadFull(s.br, s.frame); err != nil {
+			return unexpected(err)
+		}
+		payload = s.frame
+	}
+	var stream string
+	switch kind {
+	case 1:
+		stream = jack.StreamStdout
+	case 2:
+		stream = jack.StreamStderr
+	case 3:
+		return fmt.Errorf("the engine reported an error in the log stream: %s", bytes.TrimSpace(payload))
+	default:
+		return fmt.Errorf("the engine's log stream has a frame of unknown kind %d", kind)
+	}
+	at, data, err := splitTimestamp(payload)
+	if err != nil {
+		return err
+	}
+	s.addChunk(at, stream, data)
+	return nil
+}
+
+// readTTYLine reads one line of a TTY container's raw stream. Chunks can't
+// be told apart there, so a line the engine split comes as several.
+func (s *frameStream) readTTYLine() error {
+	line, err := s.br.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		// Longer than the buffer: keep the rest for the next line.
+		err = nil
+	} else if err != nil {
+		if err == io.EOF && len(line) > 0 {
+			err = nil
+		} else {
+			return err
+		}
+	}
+	at, data, perr := splitTimestamp(line)
+	if perr != nil {
+		return perr
+	}
+	data = bytes.TrimSuffix(bytes.TrimSuffix(data, []byte("\n")), []byte("\r"))
+	s.emit(at, jack.StreamStdout, data)
+	return nil
+}
+
+// addChunk adds one message's data: a whole line, or a chunk of one.
+func (s *frameStream) addChunk(at time.Time, stream string, data []byte) {
+	complete := len(data) > 0 && data[len(data)-1] == '\n'
+	if complete {
+		data = data[:len(data)-1]
+	}
+	if s.hasPending && (!at.Equal(s.pendingTime) || stream != s.pendingStream) {
+		// Not a chunk of the pending line: that one ended without newline.
+		s.flushPending()
+	}
+	if complete && !s.hasPending {
+		s.emit(at, stream, data)
+		return
+	}
+	if !s.hasPending {
+		s.hasPending, s.pendingTime, s.pendingStream = true, at, stream
+	}
+	for len(s.pending)+len(data) > maxLineBytes {
+		// Too long to hold: store it in pieces.
+		n := maxLineBytes - len(s.pending)
+		s.pending = append(s.pending, data[:n]...)
+		data = data[n:]
+		s.emit(at, stream, s.pending)
+		s.pending = s.pending[:0]
+	}
+	s.pending = append(s.pending, data...)
+	if complete || len(data) < chunkSize {
+		s.flushPending()
+	}
+}
+
+// flushPending emits the pending line, if any.
+func (s *frameStream) flushPending() {
+	if !s.hasPending {
+		return
+	}
+	s.emit(s.pendingTime, s.pendingStream, s.pending)
+	s.pending, s.hasPending = s.pending[:0], false
+	if cap(s.pending) > 4*chunkSize {
+		s.pending = nil // don't keep a huge line's buffer
+	}
+}
+
+// emit adds a line, copying its bytes into the arena.
+func (s *frameStream) emit(at time.Time, stream string, data []byte) {
+	start := len(s.arena)
+	s.arena = append(s.arena, data...)
+	s.lines = append(s.lines, jack.LogLine{Time: at, Stream: stream, Line: s.arena[start:len(s.arena):len(s.arena)]})
+}
+
+// splitTimestamp splits "2006-01-02T15:04:05.000000000Z data" into the
+// time and the data.
+func splitTimestamp(b []byte) (time.Time, []byte, error) {
+	if t, ok := parseFixedTimestamp(b); ok {
+		return t, b[31:], nil
+	}
+	sp := bytes.IndexByte(b, ' ')
+	if sp < 0 {
+		return time.Time{}, nil, fmt.Errorf("the engine's log stream has a message without timestamp: %.40q", b)
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(b[:sp]))
+	if err != nil {
+		return time.Time{}, nil, fmt.Errorf("the engine's log stream has a bad timestamp %.40q: %w", b[:sp], err)
+	}
+	return t.UTC(), b[sp+1:], nil
+}
+
+// parseFixedTimestamp parses the engine's fixed-width UTC timestamp
+// followed by a space, without allocating.
+func parseFixedTimestamp(b []byte) (time.Time, bool) {
+	if len(b) < 31 || b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' ||
+		b[19] != '.' || b[29] != 'Z' || b[30] != ' ' {
+		return time.Time{}, false
+	}
+	num := func(from, to int) (int, bool) {
+		n := 0
+		for _, c := range b[from:to] {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 7)
+	day, ok3 := num(8, 10)
+	hour, ok4 := num(11, 13)
+	minute, ok5 := num(14, 16)
+	sec, ok6 := num(17, 19)
+	nsec, ok7 := num(20, 29)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) {
+		return time.Time{}, false
+	}
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC), true
+}
+
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// grow returns b with room for n bytes.
+func grow(b []byte, n int) []byte {
+	if cap(b) >= n {
+		return b
+	}
+	return make([]byte, 0, n)
+}

@@ -1,0 +1,271 @@
+package logs
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	jack "github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/logs/drain"
+)
+
+// drainRunner delivers one drain's records: it reads the log from its
+// cursor, sends a batch, and moves the cursor once the batch got there.
+type drainRunner struct {
+	d      *Drains
+	env    *jack.Environment
+	drain  *jack.LogDrain
+	log    *envLog
+	sender drain.Sender
+	path   string // of the cursor file
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	// linger is how long the runner waits after a batch that was not full
+	// before it reads the next, so that more lines go in each request:
+	// HTTPS drains get batches, syslog ones each line at once.
+	linger time.Duration
+
+	sent atomic.Int64
+
+	mu        sync.Mutex
+	cur       drainCursor
+	saved     drainCursor
+	lastSave  time.Time
+	lastError string
+	failing   time.Time
+}
+
+// drainCursor is what a drain's cursor file holds.
+type drainCursor struct {
+	Pos     Pos   `json:"pos"`
+	Dropped int64 `json:"dropped"`
+}
+
+func newDrainRunner(d *Drains, env *jack.Environment, dr *jack.LogDrain, l *envLog, sender drain.Sender, atEnd bool) *drainRunner {
+	r := &drainRunner{
+		d: d, env: env, drain: dr, log: l, sender: sender, done: make(chan struct{}),
+		path: filepath.Join(l.dir, fmt.Sprintf("drain-%d.json", dr.ID)),
+	}
+	if strings.HasPrefix(dr.URL, "https:") {
+		r.linger = httpsLinger
+	}
+	buf, err := os.ReadFile(r.path)
+	if err == nil && json.Unmarshal(buf, &r.cur) == nil && !atEnd {
+		r.saved = r.cur
+		return r
+	}
+	// A new drain (or one whose cursor is lost) starts with what comes next.
+	r.cur.Pos, _ = l.end()
+	r.save(true)
+	return r
+}
+
+// run delivers batches until ctx ends.
+func (r *drainRunner) run(ctx context.Context) {
+	defer r.sender.Close()
+	defer r.save(true)
+	for ctx.Err() == nil {
+		r.limitQueue()
+		end, wake := r.log.end()
+		batch, next, err := r.read(end)
+		if err != nil {
+			r.d.logger.Error("read the log for a drain", "drain", drain.Redact(r.drain.URL), "err", err)
+			if !sleepCtx(ctx, r.d.RetryMax) {
+				return
+			}
+			continue
+		}
+		if len(batch) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wake:
+			}
+			continue
+		}
+		r.deliver(ctx, batch, next)
+		if r.linger > 0 && len(batch) < drainBatchRecords && !sleepCtx(ctx, r.linger) {
+			return
+		}
+	}
+}
+
+// httpsLinger is the linger of HTTPS drains.
+const httpsLinger = 200 * time.Millisecond
+
+// read returns the records from the cursor on, up to a batch's size, and
+// the position after them.
+func (r *drainRunner) read(end Pos) ([]*jack.LogRecord, Pos, error) {
+	r.mu.Lock()
+	from := r.cur.Pos
+	if start := r.log.start(); from.before(start) && from.Seq < start.Seq {
+		r.cur.Pos, from = start, start
+		r.mu.Unlock()
+		r.d.event(r.env.ID, "Drain %s was so far behind that retention deleted lines it had not sent", drain.Redact(r.drain.URL))
+	} else {
+		r.mu.Unlock()
+	}
+	it := r.log.iterator(from, end, nil)
+	defer it.release()
+	var batch []*jack.LogRecord
+	size := 0
+	for len(batch) < drainBatchRecords && size < drainBatchBytes {
+		rec, _, ok, err := it.next()
+		if err != nil {
+			return nil, from, err
+		}
+		if !ok {
+			break
+		}
+		batch = append(batch, rec.toLogRecord(r.env.App, r.env.Name))
+		size += len(rec.Line)
+	}
+	return batch, it.pos, nil
+}
+
+// deliver sends a batch until it gets there, backing off between tries,
+// unless the queue overflows meanwhile and the batch is dropped.
+func (r *drainRunner) deliver(ctx context.Context, batch []*jack.LogRecord, next Pos) {
+	delay := r.d.RetryMin
+	for {
+		err := r.sender.Send(ctx, batch)
+		if err == nil {
+			r.sent.Add(int64(len(batch)))
+			r.mu.Lock()
+			r.cur.Pos = next
+			if !r.failing.IsZero() {
+				r.d.logger.Info("drain delivers again", "env", r.env.Ref(), "drain", drain.Redact(r.drain.URL))
+			}
+			r.lastError, r.failing = "", time.Time{}
+			r.mu.Unlock()
+			r.save(false)
+			return
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.mu.Lock()
+		if r.failing.IsZero() {
+			r.failing = time.Now()
+			r.d.logger.Warn("drain failing; its lines wait in its queue", "env", r.env.Ref(), "drain", drain.Redact(r.drain.URL), "err", err)
+		}
+		r.lastError = err.Error()
+		r.mu.Unlock()
+		if !sleepCtx(ctx, delay) {
+			return
+		}
+		delay = min(2*delay, r.d.RetryMax)
+		if r.limitQueue() {
+			return // the batch was dropped with the oldest lines: read again
+		}
+	}
+}
+
+// limitQueue drops the oldest records of the queue when it is larger than
+// its limit, down to nine tenths of it, and tells in an event. It reports
+// whether it dropped any.
+func (r *drainRunner) limitQueue() bool {
+	limit := r.d.QueueBytes
+	r.mu.Lock()
+	from := r.cur.Pos
+	r.mu.Unlock()
+	queued := r.log.bytesAfter(from)
+	if queued <= limit {
+		return false
+	}
+	excess := queued - limit/10*9
+	it := r.log.iterator(from, Pos{}, nil)
+	defer it.release()
+	var dropped, size int64
+	for size < excess {
+		if _, after, ok, err := it.next(); err != nil || !ok {
+			break
+		} else if after.Seq == it.start.Seq {
+			size += after.Off - it.start.Off
+		}
+		dropped++
+	}
+	r.mu.Lock()
+	r.cur.Pos = it.pos
+	r.cur.Dropped += dropped
+	r.mu.Unlock()
+	r.save(true)
+	r.d.event(r.env.ID, "Drain %s fell more than %d MiB behind; dropped its %d oldest lines", drain.Redact(r.drain.URL), limit>>20, dropped)
+	return true
+}
+
+// save writes the cursor when it moved, at most every drainSaveInterval
+// unless now.
+func (r *drainRunner) save(now bool) {
+	r.mu.Lock()
+	cur := r.cur
+	due := cur != r.saved && (now || time.Since(r.lastSave) >= drainSaveInterval)
+	r.mu.Unlock()
+	if !due {
+		return
+	}
+	buf, _ := json.Marshal(cur)
+	if err := writeFileAtomic(r.path, buf); err != nil {
+		r.d.logger.Error("save a drain's cursor", "drain", drain.Redact(r.drain.URL), "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.saved, r.lastSave = cur, time.Now()
+	r.mu.Unlock()
+}
+
+// stop ends the runner; forget also removes its cursor file.
+func (r *drainRunner) stop(forget bool) {
+	r.cancel()
+	<-r.done
+	if forget {
+		os.Remove(r.path)
+	}
+}
+
+// status returns how the drain is doing.
+func (r *drainRunner) status() *jack.DrainStatus {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &jack.DrainStatus{
+		LogDrain: *r.drain, Sent: r.sent.Load(), Pending: r.log.bytesAfter(r.cur.Pos),
+		Dropped: r.cur.Dropped, LastError: r.lastError, FailingAt: r.failing,
+	}
+	st.URL = drain.Redact(st.URL)
+	return st
+}
+
+// bytesAfter returns the size of the records after pos.
+func (l *envLog) bytesAfter(pos Pos) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var n int64
+	for _, s := range l.segments {
+		switch {
+		case s.seq > pos.Seq:
+			n += s.raw
+		case s.seq == pos.Seq:
+			n += max(0, s.raw-pos.Off)
+		}
+	}
+	return n
+}
+
+// sleepCtx waits d; false if ctx ended first.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
