@@ -31,6 +31,7 @@ const (
 type Manifest struct {
 	Processes map[string]*Process `json:"processes"`
 	Deploy    DeployPolicy        `json:"deploy"`
+	Static    []StaticEntry       `json:"static,omitempty"`
 }
 
 // Process is a named command of a version. Only "web" gets HTTP traffic.
@@ -99,7 +100,7 @@ func ValidateStrategy(s string) error {
 // WithDefaults returns a copy of the manifest with every unset field given
 // its default. image supplies the image's exposed port and command.
 func (m *Manifest) WithDefaults(image ImageInfo) *Manifest {
-	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy}
+	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy, Static: m.Static}
 	if len(m.Processes) == 0 {
 		out.Processes[DefaultProcessName] = &Process{}
 	}
@@ -207,5 +208,5 @@ func (m *Manifest) Validate() error {
 	if m.Deploy.Drain < 0 || m.Deploy.Timeout < 0 {
 		return Errorf(EINVALID, "deploy durations must be positive")
 	}
-	return nil
+	return validateStatic(m.Static)
 }

@@ -17,8 +17,8 @@ import (
 // Keys of jack.yaml. laterManifestKeys belong to a later version of Jack; they are
 // refused by name so that a manifest never half-works.
 var (
-	manifestKeys      = []string{"processes", "deploy"}
-	laterManifestKeys = []string{"release", "static", "cron", "volumes"}
+	manifestKeys      = []string{"processes", "deploy", "static"}
+	laterManifestKeys = []string{"release", "cron", "volumes"}
 	processKeys       = []string{"command", "port", "instances", "health", "memory", "cpus", "stop_timeout"}
 	healthCheckKeys   = []string{"path", "interval", "timeout"}
 	deployKeys        = []string{"strategy", "batch", "drain", "timeout"}
@@ -164,6 +164,8 @@ func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
 			return p.processes(value, m)
 		case "deploy":
 			return p.deploy(value, &m.Deploy)
+		case "static":
+			return p.static(value, m)
 		}
 		return nil
 	})

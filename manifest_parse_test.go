@@ -167,11 +167,9 @@ func TestParseManifest_Errors(t *testing.T) {
 
 		// Keys.
 		{"unknown top-level key", "processes: {}\nproceses: {}\n",
-			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy)`},
+			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy, static)`},
 		{"release", "processes: {}\nrelease: python3 manage.py migrate\n",
 			`jack.yaml:2: release is not supported by this version of Jack yet`},
-		{"static", "static:\n  - {url: /static/, path: /app/static}\n",
-			`jack.yaml:1: static is not supported by this version of Jack yet`},
 		{"cron", "\ncron: []\n",
 			`jack.yaml:2: cron is not supported by this version of Jack yet`},
 		{"volumes", "volumes: {}\n",

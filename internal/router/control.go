@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/jack-paas/jack"
@@ -50,6 +51,10 @@ func (c *controlAPI) handler() http.Handler {
 	mux.HandleFunc("POST /drain", c.drain)
 	mux.HandleFunc("GET /status", c.getStatus)
 	mux.HandleFunc("POST /shutdown", c.postShutdown)
+	// Profiles of the running router, for finding where a request's time
+	// goes (bench/README.md); the socket is the owner's only.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	return mux
 }
 
