@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -20,9 +21,18 @@ import (
 
 // Config configures a router process.
 type Config struct {
-	DataDir  string // holds router.sock, routes.json, router.pid
-	HTTPAddr string // where to serve HTTP, e.g. ":80"
-	Logger   *slog.Logger
+	DataDir   string // holds router.sock, routes.json, router.pid, certs/, acme/
+	HTTPAddr  string // where to serve HTTP, e.g. ":80"
+	HTTPSAddr string // where to serve HTTPS, e.g. ":443"; "" for none
+	ACME      ACMEConfig
+	// Handoff takes the listening sockets from the router that answers on
+	// the data folder's control socket, instead of opening them, so that
+	// replacing a router refuses no connection (see handoff.go).
+	Handoff bool
+	// AccessLogLimit is the size past which the access log is rotated; 0
+	// means 64 MiB.
+	AccessLogLimit int64
+	Logger         *slog.Logger
 	// ShutdownTimeout bounds how long a stopping router waits for requests
 	// in flight; zero means 30s.
 	ShutdownTimeout time.Duration
@@ -34,12 +44,27 @@ const (
 	idleTimeout            = 120 * time.Second
 	maxHeaderBytes         = 1 << 20
 	defaultShutdownTimeout = 30 * time.Second
+	// handoffGrace is how long a router that handed off keeps its idle
+	// keep-alive connections open, so that clients busy on them learn from
+	// a Connection: close answer to go to the new router.
+	handoffGrace = time.Second
 )
 
+// settings identifies what a router serves, beyond its version: a running
+// router with other settings is replaced.
+func settings(httpAddr, httpsAddr string, acme ACMEConfig) string {
+	if httpsAddr == "" {
+		return "http=" + httpAddr
+	}
+	return strings.Join([]string{"http=" + httpAddr, "https=" + httpsAddr, "acme=" + acme.DirectoryURL,
+		"email=" + acme.Email, "ca=" + acme.CACertFile, "renew=" + acme.RenewBefore.String()}, " ")
+}
+
 // Run is the router process: it serves the table saved in DataDir on
-// HTTPAddr and the control API on DataDir/router.sock until ctx is done or
-// the API asks it to stop, then stops gracefully, letting requests in flight
-// finish. The caller turns SIGTERM into ctx's cancellation.
+// HTTPAddr (and HTTPSAddr), and the control API on DataDir/router.sock,
+// until ctx is done, the API asks it to stop, or a new router takes its
+// sockets; then it stops gracefully, letting requests in flight finish.
+// The caller turns SIGTERM into ctx's cancellation.
 func Run(ctx context.Context, cfg Config) error {
 	logger := cfg.Logger
 	if logger == nil {
@@ -55,82 +80,195 @@ func Run(ctx context.Context, cfg Config) error {
 
 	proxy := NewProxy(logger)
 	defer proxy.Close()
+	proxy.access = openAccessLog(filepath.Join(cfg.DataDir, accessLogName), cfg.AccessLogLimit, logger)
+	defer proxy.access.close()
+	if cfg.HTTPSAddr != "" {
+		edge, err := newEdgeTLS(cfg.DataDir, cfg.HTTPSAddr, cfg.ACME, logger)
+		if err != nil {
+			return fmt.Errorf("prepare HTTPS: %w", err)
+		}
+		defer edge.close()
+		proxy.edge = edge
+	}
 	routesPath := filepath.Join(cfg.DataDir, routesFile)
-	if rt, err := loadTable(routesPath); err != nil {
-		logger.Error("could not load the saved route table; serving none until the daemon sends one", "err", err)
-	} else if err := proxy.SetRoutes(ctx, rt); err != nil {
-		logger.Error("could not serve the saved route table; serving none until the daemon sends one", "err", err)
-	}
+	loadSavedTable(proxy, routesPath, logger)
 
-	httpLn, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		err = listenError(cfg.HTTPAddr, err)
-		logger.Error(err.Error())
-		return err
-	}
-	defer httpLn.Close()
 	socket := SocketPath(cfg.DataDir)
-	controlLn, err := listenControl(socket)
-	if err != nil {
-		logger.Error("router could not open its control socket", "err", err)
-		return err
+	addrs := []string{cfg.HTTPAddr}
+	if cfg.HTTPSAddr != "" {
+		addrs = append(addrs, cfg.HTTPSAddr)
 	}
-	defer controlLn.Close()
+	var ho *handoff
+	if cfg.Handoff {
+		var err error
+		if ho, err = takeListeners(socket, addrs); err != nil {
+			logger.Warn("could not take the sockets of the running router; opening them", "err", err)
+			ho = nil
+		}
+	}
+	listeners := map[string]net.Listener{}
+	for _, addr := range addrs {
+		if ho != nil && ho.listeners[addr] != nil {
+			listeners[addr] = ho.listeners[addr]
+			continue
+		}
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			if ho != nil {
+				ho.abort()
+			}
+			for _, l := range listeners {
+				l.Close()
+			}
+			err = listenError(addr, err)
+			logger.Error(err.Error())
+			return err
+		}
+		listeners[addr] = ln
+	}
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	api := &controlAPI{
-		proxy:      proxy,
-		routesPath: routesPath,
-		status: Status{
-			PID:        os.Getpid(),
-			Version:    jack.BuildVersion,
-			HTTPAddr:   cfg.HTTPAddr,
-			ListenAddr: httpLn.Addr().String(),
-			StartedAt:  time.Now().UTC(),
-		},
-		shutdown: stop,
-		logger:   logger,
+	handedOff := make(chan struct{})
+	var handOnce sync.Once
+	var releaseMu sync.Mutex
+	released := false
+	var controlLn net.Listener
+	var controlServer *http.Server
+	set := &listenerSet{byAddr: listeners}
+	set.release = func() {
+		releaseMu.Lock()
+		defer releaseMu.Unlock()
+		released = true
+		proxy.closing.Store(true)
+		for _, ln := range listeners {
+			ln.Close()
+		}
+		if ul, ok := controlLn.(*net.UnixListener); ok {
+			ul.SetUnlinkOnClose(false) // the path is the new router's now
+		}
+		controlLn.Close()
+		controlServer.SetKeepAlivesEnabled(false) // clients reconnect, to the new router
+		handOnce.Do(func() { close(handedOff) })
 	}
-	httpServer := &http.Server{
-		Handler:           proxy,
-		ReadHeaderTimeout: readHeaderTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+
+	httpServer := newEdgeServer(proxy, logger)
+	errc := make(chan error, 3)
+	go func() { errc <- httpServer.Serve(listeners[cfg.HTTPAddr]) }()
+	var httpsServer *http.Server
+	if cfg.HTTPSAddr != "" {
+		httpsServer = newEdgeServer(proxy, logger)
+		httpsServer.TLSConfig = proxy.edge.tlsConfig()
+		go func() { errc <- httpsServer.ServeTLS(listeners[cfg.HTTPSAddr], "", "") }()
 	}
-	controlServer := &http.Server{
+
+	if ho != nil {
+		if err := ho.complete(); err != nil {
+			logger.Warn("the old router did not hand over cleanly", "err", err)
+		} else {
+			logger.Info("took the sockets of the old router", "addrs", addrs)
+		}
+		// The old router saved any table it got meanwhile.
+		loadSavedTable(proxy, routesPath, logger)
+	}
+	var err error
+	controlLn, err = listenControlRetry(socket, ho != nil)
+	if err != nil {
+		logger.Error("router could not open its control socket", "err", err)
+		httpServer.Close()
+		if httpsServer != nil {
+			httpsServer.Close()
+		}
+		return err
+	}
+	status := Status{
+		PID: os.Getpid(), Version: jack.BuildVersion, HTTPAddr: cfg.HTTPAddr, HTTPSAddr: cfg.HTTPSAddr,
+		ListenAddr: listeners[cfg.HTTPAddr].Addr().String(), StartedAt: time.Now().UTC(), Handoff: true,
+		Settings: settings(cfg.HTTPAddr, cfg.HTTPSAddr, cfg.ACME),
+	}
+	if cfg.HTTPSAddr != "" {
+		status.ListenTLSAddr = listeners[cfg.HTTPSAddr].Addr().String()
+	}
+	api := &controlAPI{proxy: proxy, routesPath: routesPath, status: status, shutdown: stop, logger: logger, listeners: set}
+	controlServer = &http.Server{
 		Handler:           api.handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-
 	pidPath := filepath.Join(cfg.DataDir, pidFile)
 	if err := writeFileAtomic(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
 		logger.Warn("could not write the router's pid file", "err", err)
 	}
 	defer removePIDFile(pidPath)
-
-	errc := make(chan error, 2)
-	go func() { errc <- httpServer.Serve(httpLn) }()
 	go func() { errc <- controlServer.Serve(controlLn) }()
-	logger.Info("router serving", "http", httpLn.Addr().String(), "control", socket,
+	logger.Info("router serving", "http", status.ListenAddr, "https", status.ListenTLSAddr, "control", socket,
 		"version", jack.BuildVersion, "generation", proxy.Generation())
 
 	var serveErr error
-	select {
-	case <-ctx.Done():
-	case serveErr = <-errc:
-		logger.Error("router stopped serving", "err", serveErr)
+	for serveErr == nil {
+		select {
+		case <-ctx.Done():
+		case <-handedOff:
+		case err := <-errc:
+			releaseMu.Lock()
+			if !released && !errors.Is(err, http.ErrServerClosed) {
+				serveErr = err
+				logger.Error("router stopped serving", "err", err)
+			}
+			releaseMu.Unlock()
+			continue
+		}
+		break
 	}
-	logger.Info("router stopping; finishing requests in flight", "timeout", shutdownTimeout)
-	shutdown(httpServer, shutdownTimeout, logger)
+	select {
+	case <-handedOff:
+		logger.Info("handed off; finishing requests in flight", "timeout", shutdownTimeout)
+		time.Sleep(handoffGrace)
+	default:
+		logger.Info("router stopping; finishing requests in flight", "timeout", shutdownTimeout)
+		proxy.closing.Store(true)
+	}
+	var wg sync.WaitGroup
+	for _, srv := range []*http.Server{httpServer, httpsServer} {
+		if srv != nil {
+			wg.Go(func() { shutdown(srv, shutdownTimeout, logger) })
+		}
+	}
+	wg.Wait()
 	shutdown(controlServer, 5*time.Second, logger)
 	logger.Info("router stopped")
-	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+	if serveErr != nil {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	return nil
+}
+
+// newEdgeServer is the HTTP server of the edge, with timeouts against slow
+// clients.
+func newEdgeServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+}
+
+// loadSavedTable serves the table saved at path if it is newer than the
+// one served.
+func loadSavedTable(proxy *Proxy, path string, logger *slog.Logger) {
+	rt, err := loadTable(path)
+	if err != nil {
+		logger.Error("could not load the saved route table; serving the one in memory until the daemon sends one", "err", err)
+		return
+	}
+	if rt.Generation < proxy.Generation() || (rt.Generation == 0 && len(rt.Routes) == 0) {
+		return
+	}
+	if err := proxy.SetRoutes(context.Background(), rt); err != nil {
+		logger.Error("could not serve the saved route table; serving the one in memory until the daemon sends one", "err", err)
+	}
 }
 
 // shutdown stops srv gracefully within timeout, then closes what is left.
@@ -143,8 +281,8 @@ func shutdown(srv *http.Server, timeout time.Duration, logger *slog.Logger) {
 	}
 }
 
-// listenError says why the HTTP port could not be opened, in words a user
-// can act on.
+// listenError says why a port could not be opened, in words a user can
+// act on.
 func listenError(addr string, err error) error {
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
@@ -153,6 +291,19 @@ func listenError(addr string, err error) error {
 		return jack.Errorf(jack.EUNAVAILABLE, listenFailure+"%s: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)", addr)
 	default:
 		return jack.Errorf(jack.EUNAVAILABLE, listenFailure+"%s: %v", addr, rootCause(err))
+	}
+}
+
+// listenControlRetry opens the control socket; after a hand-off it waits
+// a moment for the old router to let go of it.
+func listenControlRetry(path string, afterHandoff bool) (net.Listener, error) {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ln, err := listenControl(path)
+		if err == nil || !afterHandoff || jack.ErrorCode(err) != jack.ECONFLICT || time.Now().After(deadline) {
+			return ln, err
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
