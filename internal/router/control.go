@@ -13,10 +13,10 @@ import (
 // Status is what a running router says about itself on GET /status.
 type Status struct {
 	PID           int       `json:"pid"`
-	Version       string    `json:"version"`               // jack.BuildVersion of the router's binary
-	HTTPAddr      string    `json:"http_addr"`             // as configured (--http)
-	HTTPSAddr     string    `json:"https_addr,omitempty"`  // as configured (--https)
-	ListenAddr    string    `json:"listen_addr"`           // the address actually bound
+	Version       string    `json:"version"`              // jack.BuildVersion of the router's binary
+	HTTPAddr      string    `json:"http_addr"`            // as configured (--http)
+	HTTPSAddr     string    `json:"https_addr,omitempty"` // as configured (--https)
+	ListenAddr    string    `json:"listen_addr"`          // the address actually bound
 	ListenTLSAddr string    `json:"listen_tls_addr,omitempty"`
 	Generation    int64     `json:"generation"` // of the table being served
 	StartedAt     time.Time `json:"started_at"`

@@ -176,7 +176,6 @@ func TestEnsureReplacesRouterOfAnotherVersionOrAddress(t *testing.T) {
 	// and idle connections are done.
 	waitFor(t, "the old router to exit", func() bool { return processGone(v1.PID) })
 
-
 	other := deadAddr(t)
 	cfg = spawnConfig(t, dir, other)
 	if c, err = Ensure(ctx, cfg); err != nil {
