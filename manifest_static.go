@@ -1,6 +1,7 @@
 package jack
 
 import (
+	"context"
 	"path"
 	"strconv"
 	"strings"
@@ -110,4 +111,16 @@ func hasControl(s string) bool {
 		}
 	}
 	return false
+}
+
+// ImageCopier is a Runtime that can copy a folder out of an image, as
+// static files are when a version is made.
+type ImageCopier interface {
+	// CopyFromImage copies the folder at path inside image into dest (a
+	// folder that must not exist yet), without running the image. Symlinks
+	// are kept when they point inside the folder and refused otherwise;
+	// nothing is written outside dest. ENOTFOUND if the image has no such
+	// folder, EINVALID if the path is a file or the folder holds a link
+	// that leads out of it.
+	CopyFromImage(ctx context.Context, image, path, dest string) error
 }
