@@ -102,3 +102,50 @@ type EdgeService interface {
 	// SetEdge changes an environment's edge settings and returns it.
 	SetEdge(ctx context.Context, app, env string, change EdgeChange) (*Environment, error)
 }
+
+// Certificate describes the certificate that serves a domain over HTTPS.
+type Certificate struct {
+	Domain   string    `json:"domain"`
+	Source   string    `json:"source"` // "file" (given by the user) or "acme"
+	Names    []string  `json:"names"`  // the names it covers
+	NotAfter time.Time `json:"not_after"`
+}
+
+// CertificateStore keeps the certificates users give for their domains,
+// where the router finds them.
+type CertificateStore interface {
+	// SaveCertificate checks a PEM certificate chain and key for domain and
+	// stores them. EINVALID when they do not parse, do not match, do not
+	// cover the domain or have expired.
+	SaveCertificate(domain string, certPEM, keyPEM []byte) (*Certificate, error)
+	// RemoveCertificate removes the domain's certificate files, if any.
+	RemoveCertificate(domain string) error
+	// Certificate returns the certificate that serves domain: a file's, else
+	// one obtained over ACME; nil when there is none yet.
+	Certificate(domain string) (*Certificate, error)
+}
+
+// DomainInfo is a custom domain of an environment with its certificate.
+type DomainInfo struct {
+	Domain      string       `json:"domain"`
+	Certificate *Certificate `json:"certificate"` // nil when HTTPS has none yet
+}
+
+// CertificateService gives domains their certificates, as users bring
+// them.
+type CertificateService interface {
+	// SetCertificate stores the certificate of one of an environment's
+	// domains; the router serves it from the next handshake.
+	SetCertificate(ctx context.Context, app, env, domain string, certPEM, keyPEM []byte) (*Certificate, error)
+	// Domains lists an environment's custom domains with their certificates.
+	Domains(ctx context.Context, app, env string) ([]DomainInfo, error)
+}
+
+// ParseSize reads a size such as 10m, 512k or 1g (binary units) in bytes.
+func ParseSize(s string) (int64, error) {
+	n, err := parseMemory(s)
+	if err != nil {
+		return 0, Errorf(EINVALID, "%v", err)
+	}
+	return n, nil
+}

@@ -26,6 +26,12 @@ type Config struct {
 	// HealInterval is how often every environment is compared with its
 	// release as a safety net behind the engine's events; default 10s.
 	HealInterval time.Duration
+	// StaticDir holds the static files of versions (DATA/static); "" turns
+	// static files off.
+	StaticDir string
+	// Certificates keeps the certificate files of domains; nil refuses
+	// them.
+	Certificates jack.CertificateStore
 }
 
 // Orchestrator implements jack.Orchestrator.
@@ -47,6 +53,13 @@ type Orchestrator struct {
 	publishMu  sync.Mutex // orders route tables
 	generation int64
 
+	staticDir  string
+	certs      jack.CertificateStore
+	versionsMu sync.Mutex
+	versions   map[string]*jack.Version // by "appID/label"
+	edgeMu     sync.Mutex               // serializes domain and edge changes
+	lastCollect time.Time               // of static folders, by the heal loop
+
 	ctx    context.Context // ends at Close; parent of deployments and loops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -61,6 +74,9 @@ func New(cfg Config) *Orchestrator {
 		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
 		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
 		healInterval: cfg.HealInterval,
+		staticDir:    cfg.StaticDir,
+		certs:        cfg.Certificates,
+		versions:     map[string]*jack.Version{},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},
 		healCh:       make(chan int64, 64),
@@ -89,6 +105,7 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}
+	o.collectStatic(ctx, 0)
 	o.wg.Add(2)
 	go o.watch(events)
 	go o.healLoop()

@@ -17,6 +17,10 @@ import (
 type Config struct {
 	Store        jack.Store
 	Orchestrator jack.Orchestrator
+	// Edge changes domains and edge settings; Certificates keeps domains'
+	// certificates. Either may be nil: their endpoints then refuse.
+	Edge         jack.EdgeService
+	Certificates jack.CertificateService
 	// Domain is the suffix of environments' default URLs,
 	// http://ENV.APP.Domain; "localhost" when empty.
 	Domain string
@@ -31,6 +35,8 @@ type Config struct {
 type server struct {
 	store  jack.Store
 	orch   jack.Orchestrator
+	edge   jack.EdgeService
+	certs  jack.CertificateService
 	urls   urlMaker
 	logger *slog.Logger
 	// pollInterval is how often a followed event stream asks the store for
@@ -47,6 +53,8 @@ func New(cfg Config) http.Handler {
 	s := &server{
 		store:        cfg.Store,
 		orch:         cfg.Orchestrator,
+		edge:         cfg.Edge,
+		certs:        cfg.Certificates,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -87,6 +95,9 @@ func (s *server) routes() *http.ServeMux {
 		"GET /v1/deployments/{id}":     s.handleFindDeployment,
 		"/":                            s.handleNotFound,
 	} {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+	for pattern, h := range s.edgeRoutes(env) {
 		mux.Handle(pattern, s.authenticated(h))
 	}
 	return mux
