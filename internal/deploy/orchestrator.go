@@ -53,12 +53,12 @@ type Orchestrator struct {
 	publishMu  sync.Mutex // orders route tables
 	generation int64
 
-	staticDir  string
-	certs      jack.CertificateStore
-	versionsMu sync.Mutex
-	versions   map[string]*jack.Version // by "appID/label"
-	edgeMu     sync.Mutex               // serializes domain and edge changes
-	lastCollect time.Time               // of static folders, by the heal loop
+	staticDir   string
+	certs       jack.CertificateStore
+	versionsMu  sync.Mutex
+	versions    map[string]*jack.Version // by "appID/label"
+	edgeMu      sync.Mutex               // serializes domain and edge changes
+	lastCollect time.Time                // of static folders, by the heal loop
 
 	ctx    context.Context // ends at Close; parent of deployments and loops
 	cancel context.CancelFunc
