@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -302,8 +303,10 @@ func (s *staticFiles) serveFile(w *recorder, r *http.Request, d *staticDir, f *s
 	h["Etag"] = []string{body.etag}
 	h["Cache-Control"] = []string{f.cacheControl}
 	h["X-Content-Type-Options"] = []string{"nosniff"}
-	if rg := r.Header["Range"]; len(rg) > 0 && (len(rg) > 1 || strings.Count(rg[0], ",") >= maxRanges) {
-		r.Header.Del("Range") // absurd: send the whole file instead
+	if rg := r.Header["Range"]; len(rg) > 0 && !sensibleRange(rg) {
+		// RFC 9110 section 14.2: a server may ignore a Range it does not
+		// take, and must one of another unit; the whole file goes instead.
+		r.Header.Del("Range")
 	}
 	var content io.ReadSeeker
 	if body.data != nil || body.size == 0 {
@@ -323,6 +326,45 @@ func (s *staticFiles) serveFile(w *recorder, r *http.Request, d *staticDir, f *s
 		content = file
 	}
 	http.ServeContent(w, r, "", f.modTime, content)
+}
+
+// sensibleRange reports whether a Range header is one byte-range set of at
+// most maxRanges well-formed ranges; ServeContent answers the rest, 416
+// included for ranges past the end.
+func sensibleRange(values []string) bool {
+	spec, ok := strings.CutPrefix(values[0], "bytes=")
+	if len(values) != 1 || !ok || strings.Count(spec, ",") >= maxRanges {
+		return false
+	}
+	for _, r := range strings.Split(spec, ",") {
+		first, last, ok := strings.Cut(strings.TrimSpace(r), "-")
+		if !ok || !digitsOnly(first, true) || !digitsOnly(last, true) || first == "" && last == "" {
+			return false
+		}
+		if first != "" && last != "" {
+			a, _ := strconv.ParseInt(first, 10, 64)
+			b, _ := strconv.ParseInt(last, 10, 64)
+			if a > b {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func digitsOnly(s string, emptyOK bool) bool {
+	if s == "" {
+		return emptyOK
+	}
+	if len(s) > 18 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func staticNotFound(w http.ResponseWriter) {
@@ -404,28 +446,26 @@ func isHexHash(s string) bool {
 	return digits > 0
 }
 
-// isBase64Hash matches Vite's 8-character hashes: letters of both cases
-// (or a digit) and possibly _ , which words do not have.
+// isBase64Hash matches Vite's 8-character hashes (BWh8ZmAq, DiwrgTda):
+// two capitals or more, or a capital and a digit, which words rarely have.
 func isBase64Hash(s string) bool {
 	if len(s) != 8 {
 		return false
 	}
-	var lower, upper, digit bool
+	upper, digit := 0, 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c >= 'a' && c <= 'z':
-			lower = true
+		case c >= 'a' && c <= 'z', c == '_':
 		case c >= 'A' && c <= 'Z':
-			upper = true
+			upper++
 		case c >= '0' && c <= '9':
-			digit = true
-		case c == '_':
+			digit++
 		default:
 			return false
 		}
 	}
-	return upper && (lower || digit)
+	return upper >= 2 || upper >= 1 && digit >= 1
 }
 
 // contentTypes covers what static folders hold and Go's built-in table
