@@ -267,7 +267,8 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 			return nil, err
 		}
 	} else {
-		ex.bodyDone = make(chan error, 1)
+		done := make(chan error, 1) // buffered: the sender never waits
+		ex.bodyDone = done
 		go func() {
 			buf := p.buffers.get()
 			err := sendBody(conn.bw, readingBody{r.Body}, mode, buf)
@@ -275,15 +276,17 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 			if err != nil {
 				conn.Conn.Close() // unblocks the read of the answer
 			}
-			ex.bodyDone <- err
+			done <- err
 		}()
 	}
-	conn.Conn.SetReadDeadline(time.Now().Add(upstreamHeaderTimeout))
+	conn.Conn.SetReadDeadline(time.Now().Add(p.headerTimeout))
 	resp, err := http.ReadResponse(conn.br, r)
 	if err != nil {
+		bodyDone := ex.bodyDone
+		ex.bodyDone = nil
 		ex.abandon()
-		if ex.bodyDone != nil {
-			if berr := <-ex.bodyDone; berr != nil {
+		if bodyDone != nil {
+			if berr := <-bodyDone; berr != nil {
 				var be *bodyError
 				if errors.As(berr, &be) {
 					return nil, berr
@@ -318,11 +321,8 @@ func (ex *exchange) headRead() {
 // abandon closes the connection: the exchange did not end cleanly.
 func (ex *exchange) abandon() {
 	ex.stop()
-	ex.conn.Conn.Close()
-	if ex.bodyDone != nil {
-		go func(done chan error) { <-done }(ex.bodyDone)
-		ex.bodyDone = nil
-	}
+	ex.conn.Conn.Close() // ends the body sender, if any
+	ex.bodyDone = nil
 }
 
 // finish gives the connection back to the pool when the whole exchange

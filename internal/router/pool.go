@@ -19,7 +19,7 @@ const (
 	// staleCheckAfter is how long a connection may sit idle before it is
 	// checked, before reuse, for having been closed by the app (gunicorn,
 	// for one, closes idle connections after 2s).
-	staleCheckAfter = time.Second
+	staleCheckAfter = 100 * time.Millisecond
 	dialTimeout     = 2 * time.Second
 )
 

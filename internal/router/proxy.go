@@ -35,6 +35,8 @@ type Proxy struct {
 	access   *accessLog // nil: no access log
 	edge     *edgeTLS   // nil: no HTTPS
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	// headerTimeout bounds how long an app may take to begin its answer.
+	headerTimeout time.Duration
 
 	// closing is set when this router hands its sockets to a new one:
 	// every answer then closes its connection, so clients reconnect to the
@@ -59,6 +61,8 @@ func NewProxy(logger *slog.Logger) *Proxy {
 		buffers: newBufferPool(),
 		metrics: newMetrics(),
 		dial:    dialer.DialContext,
+
+		headerTimeout: upstreamHeaderTimeout,
 	}
 	p.registry = newRegistry(func(addr string) *connPool {
 		return newConnPool(addr, func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -177,7 +181,7 @@ func (p *Proxy) serve(w *recorder, r *http.Request, f *flight) {
 func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 	limit := f.route.edge.Limit()
 	if r.ContentLength > limit {
-		writePage(w, http.StatusRequestEntityTooLarge, "The request body is larger than the "+sizeText(limit)+" this app accepts.\n")
+		tooLarge(w, limit)
 		return
 	}
 	mode := requestBodyMode(r)
@@ -342,7 +346,7 @@ func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) 
 	var be *bodyError
 	switch {
 	case errors.As(err, &mbe):
-		writePage(w, http.StatusRequestEntityTooLarge, "The request body is larger than the "+sizeText(mbe.Limit)+" this app accepts.\n")
+		tooLarge(w, mbe.Limit)
 	case errors.Is(context.Cause(f), errDrainTimeout):
 		p.logger.Warn("request cut at drain timeout", "host", f.host, "path", r.URL.Path)
 		writePage(w, http.StatusBadGateway, "The instance serving "+displayHost(f.host)+" was stopped before it answered. Try again.\n")
@@ -359,7 +363,7 @@ func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) 
 		}
 	case errors.Is(err, errUpstreamTimeout):
 		p.logger.Warn("upstream timed out", "host", f.host, "upstream", f.target.addr, "path", r.URL.Path)
-		writePage(w, http.StatusGatewayTimeout, "The app at "+displayHost(f.host)+" did not answer within "+upstreamHeaderTimeout.String()+".\n")
+		writePage(w, http.StatusGatewayTimeout, "The app at "+displayHost(f.host)+" did not answer within "+p.headerTimeout.String()+".\n")
 	default:
 		addr := ""
 		if f.target != nil {
@@ -368,6 +372,13 @@ func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) 
 		p.logger.Warn("upstream failed", "host", f.host, "upstream", addr, "path", r.URL.Path, "err", err)
 		writePage(w, http.StatusBadGateway, "The app at "+displayHost(f.host)+" did not answer. Try again in a moment.\n")
 	}
+}
+
+// tooLarge answers 413 and closes the connection, so the server does not
+// wait to read the rest of a body nobody wants.
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header()["Connection"] = []string{"close"}
+	writePage(w, http.StatusRequestEntityTooLarge, "The request body is larger than the "+sizeText(limit)+" this app accepts.\n")
 }
 
 func (p *Proxy) writeNotFound(w http.ResponseWriter, host string) {

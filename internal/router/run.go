@@ -204,6 +204,7 @@ func Run(ctx context.Context, cfg Config) error {
 	logger.Info("router serving", "http", status.ListenAddr, "https", status.ListenTLSAddr, "control", socket,
 		"version", jack.BuildVersion, "generation", proxy.Generation())
 
+	go closeIdleUpstreams(ctx, proxy)
 	var serveErr error
 	for serveErr == nil {
 		select {
@@ -241,6 +242,21 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	return nil
+}
+
+// closeIdleUpstreams closes upstream connections idle for longer than
+// upstreamIdleTimeout, until ctx ends.
+func closeIdleUpstreams(ctx context.Context, proxy *Proxy) {
+	tick := time.NewTicker(upstreamIdleTimeout / 3)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			proxy.registry.closeIdle(now.Add(-upstreamIdleTimeout))
+		}
+	}
 }
 
 // newEdgeServer is the HTTP server of the edge, with timeouts against slow
