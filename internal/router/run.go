@@ -94,9 +94,12 @@ func Run(ctx context.Context, cfg Config) error {
 	loadSavedTable(proxy, routesPath, logger)
 
 	socket := SocketPath(cfg.DataDir)
-	addrs := []string{cfg.HTTPAddr}
+	// Listeners are known by role and configured address, "http=:80": a
+	// hand-off passes a socket only to a router that serves the same.
+	httpKey, httpsKey := "http="+cfg.HTTPAddr, "https="+cfg.HTTPSAddr
+	addrs := []string{httpKey}
 	if cfg.HTTPSAddr != "" {
-		addrs = append(addrs, cfg.HTTPSAddr)
+		addrs = append(addrs, httpsKey)
 	}
 	var ho *handoff
 	if cfg.Handoff {
@@ -107,11 +110,12 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	listeners := map[string]net.Listener{}
-	for _, addr := range addrs {
-		if ho != nil && ho.listeners[addr] != nil {
-			listeners[addr] = ho.listeners[addr]
+	for _, key := range addrs {
+		if ho != nil && ho.listeners[key] != nil {
+			listeners[key] = ho.listeners[key]
 			continue
 		}
+		_, addr, _ := strings.Cut(key, "=")
 		ln, err := net.Listen("tcp", addr)
 		if err != nil {
 			if ho != nil {
@@ -124,7 +128,7 @@ func Run(ctx context.Context, cfg Config) error {
 			logger.Error(err.Error())
 			return err
 		}
-		listeners[addr] = ln
+		listeners[key] = ln
 	}
 
 	ctx, stop := context.WithCancel(ctx)
@@ -152,14 +156,17 @@ func Run(ctx context.Context, cfg Config) error {
 		handOnce.Do(func() { close(handedOff) })
 	}
 
+	if proxy.edge != nil {
+		proxy.edge.setPort(listeners[httpsKey].Addr().String())
+	}
 	httpServer := newEdgeServer(proxy, logger)
 	errc := make(chan error, 3)
-	go func() { errc <- httpServer.Serve(listeners[cfg.HTTPAddr]) }()
+	go func() { errc <- httpServer.Serve(listeners[httpKey]) }()
 	var httpsServer *http.Server
 	if cfg.HTTPSAddr != "" {
 		httpsServer = newEdgeServer(proxy, logger)
 		httpsServer.TLSConfig = proxy.edge.tlsConfig()
-		go func() { errc <- httpsServer.ServeTLS(listeners[cfg.HTTPSAddr], "", "") }()
+		go func() { errc <- httpsServer.ServeTLS(listeners[httpsKey], "", "") }()
 	}
 
 	if ho != nil {
@@ -183,11 +190,11 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	status := Status{
 		PID: os.Getpid(), Version: jack.BuildVersion, HTTPAddr: cfg.HTTPAddr, HTTPSAddr: cfg.HTTPSAddr,
-		ListenAddr: listeners[cfg.HTTPAddr].Addr().String(), StartedAt: time.Now().UTC(), Handoff: true,
+		ListenAddr: listeners[httpKey].Addr().String(), StartedAt: time.Now().UTC(), Handoff: true,
 		Settings: settings(cfg.HTTPAddr, cfg.HTTPSAddr, cfg.ACME),
 	}
 	if cfg.HTTPSAddr != "" {
-		status.ListenTLSAddr = listeners[cfg.HTTPSAddr].Addr().String()
+		status.ListenTLSAddr = listeners[httpsKey].Addr().String()
 	}
 	api := &controlAPI{proxy: proxy, routesPath: routesPath, status: status, shutdown: stop, logger: logger, listeners: set}
 	controlServer = &http.Server{

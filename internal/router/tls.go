@@ -95,9 +95,7 @@ func newEdgeTLS(dataDir, httpsAddr string, cfg ACMEConfig, logger *slog.Logger) 
 		issue:    make(chan string, 1024),
 		stop:     make(chan struct{}),
 	}
-	if _, port, err := net.SplitHostPort(httpsAddr); err == nil && port != "443" {
-		e.httpsPort = port
-	}
+	e.setPort(httpsAddr)
 	e.files.Store(&certSet{exact: map[string]*tls.Certificate{}, wildcard: map[string]*tls.Certificate{}})
 	empty := map[string]bool{}
 	e.eligible.Store(&empty)
@@ -112,6 +110,16 @@ func newEdgeTLS(dataDir, httpsAddr string, cfg ACMEConfig, logger *slog.Logger) 
 	}
 	e.reloadFiles()
 	return e, nil
+}
+
+// setPort sets the port redirects to HTTPS name, from the address HTTPS
+// listens on ("" for 443).
+func (e *edgeTLS) setPort(addr string) {
+	if _, port, err := net.SplitHostPort(addr); err == nil && port != "443" {
+		e.httpsPort = port
+	} else {
+		e.httpsPort = ""
+	}
 }
 
 // newACMEManager returns an autocert manager keeping its state in dir.

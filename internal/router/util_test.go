@@ -2,6 +2,7 @@ package router
 
 import (
 	"bufio"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"mime"
@@ -18,3 +19,5 @@ func readFileString(path string) (string, error) {
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
