@@ -2,6 +2,7 @@ package router
 
 import (
 	"bufio"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -21,3 +22,5 @@ func readFileString(path string) (string, error) {
 func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+type x509Cert = x509.Certificate
