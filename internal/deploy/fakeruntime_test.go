@@ -18,9 +18,9 @@ import (
 // fakeImage is an image of the fake runtime and how its instances behave.
 type fakeImage struct {
 	info        jack.ImageInfo
-	exitAtStart int           // non-zero: the instance writes "boom" and exits with this code
-	failHealth  bool          // the health path answers 500
-	startDelay  time.Duration // time before the instance answers
+	exitAtStart int               // non-zero: the instance writes "boom" and exits with this code
+	failHealth  bool              // the health path answers 500
+	startDelay  time.Duration     // time before the instance answers
 	files       map[string]string // file contents by absolute path, for CopyFromImage
 }
 
