@@ -159,7 +159,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if proxy.edge != nil {
 		proxy.edge.setPort(listeners[httpsKey].Addr().String())
 	}
-	httpServer := newEdgeServer(proxy, logger)
+	httpServer := newPlainServer(proxy, logger)
 	errc := make(chan error, 3)
 	go func() { errc <- httpServer.Serve(listeners[httpKey]) }()
 	var httpsServer *http.Server
@@ -237,10 +237,9 @@ func Run(ctx context.Context, cfg Config) error {
 		proxy.closing.Store(true)
 	}
 	var wg sync.WaitGroup
-	for _, srv := range []*http.Server{httpServer, httpsServer} {
-		if srv != nil {
-			wg.Go(func() { shutdown(srv, shutdownTimeout, logger) })
-		}
+	wg.Go(func() { shutdown(httpServer, shutdownTimeout, logger) })
+	if httpsServer != nil {
+		wg.Go(func() { shutdown(httpsServer, shutdownTimeout, logger) })
 	}
 	wg.Wait()
 	shutdown(controlServer, 5*time.Second, logger)
@@ -294,13 +293,23 @@ func loadSavedTable(proxy *Proxy, path string, logger *slog.Logger) {
 	}
 }
 
+// stoppable is a server that stops gracefully (net/http's, or the plain
+// HTTP edgeServer).
+type stoppable interface {
+	Shutdown(ctx context.Context) error
+}
+
 // shutdown stops srv gracefully within timeout, then closes what is left.
-func shutdown(srv *http.Server, timeout time.Duration, logger *slog.Logger) {
+func shutdown(srv stoppable, timeout time.Duration, logger *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	if err := srv.Shutdown(ctx); err != nil {
 		logger.Warn("requests still in flight at the shutdown timeout; closing them", "err", err)
-		srv.Close()
+		if c, ok := srv.(interface{ Close() error }); ok {
+			c.Close()
+		} else if c, ok := srv.(interface{ Close() }); ok {
+			c.Close()
+		}
 	}
 }
 
