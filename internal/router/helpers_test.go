@@ -1,10 +1,10 @@
 package router
 
 import (
-	"log/slog"
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
