@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -102,7 +103,10 @@ func (l *accessLog) run() {
 	for rec := range l.queue {
 		write(&rec)
 	more:
-		for {
+		for n := 1; ; n++ {
+			if n%64 == 0 {
+				runtime.Gosched() // a long batch must not hold a processor from requests
+			}
 			select {
 			case next, ok := <-l.queue:
 				if !ok {

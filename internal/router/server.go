@@ -154,7 +154,6 @@ func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
 	c := &edgeConn{srv: s, conn: conn, remote: conn.RemoteAddr().String()}
 	c.lr.Conn, c.lr.remaining = conn, noLimit
 	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
-	c.bw = bufio.NewWriterSize(conn, 16<<10)
 	c.idle.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -202,6 +201,7 @@ func (c *edgeConn) serve() {
 		c.srv.mu.Unlock()
 		if !hijacked {
 			c.conn.Close()
+			c.releaseWriter()
 		}
 	}()
 	for {
@@ -216,6 +216,10 @@ func (c *edgeConn) serve() {
 			}
 		}
 		c.idle.Store(false)
+		if c.bw == nil {
+			c.bw = writerPool.Get().(*bufio.Writer)
+			c.bw.Reset(c.conn)
+		}
 		c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
 		c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
 		req, err := http.ReadRequest(c.br)
@@ -243,7 +247,19 @@ func (c *edgeConn) serve() {
 			if err := c.bw.Flush(); err != nil {
 				return
 			}
+			c.releaseWriter() // an idle connection holds no write buffer
 		}
+	}
+}
+
+// writerPool lends connections their write buffers while they answer.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+
+func (c *edgeConn) releaseWriter() {
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
 	}
 }
 
@@ -297,6 +313,10 @@ func checkRequest(req *http.Request) (int, string) {
 
 // writeError writes a plain answer and leaves the connection to close.
 func (c *edgeConn) writeError(status int, msg string) {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(c.conn)
+	}
 	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(c.bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
 		status, http.StatusText(status), len(msg)+len(http.StatusText(status))+2, http.StatusText(status)+": "+msg)
