@@ -139,7 +139,7 @@ func TestACMEIssuesCertificatesOverEachChallenge(t *testing.T) {
 func TestACMERenewsCertificatesBeforeTheyExpire(t *testing.T) {
 	dir := shortTempDir(t)
 	httpAddr, httpsAddr := deadAddr(t), deadAddr(t)
-	pb := startPebble(t, portOf(t, httpAddr), portOf(t, httpsAddr), 9*time.Second)
+	pb := startPebble(t, portOf(t, httpAddr), portOf(t, httpsAddr), 20*time.Second)
 	b := newBackend(t, "b")
 	r := startRunConfig(t, Config{DataDir: dir, HTTPAddr: httpAddr, HTTPSAddr: httpsAddr,
 		ACME: ACMEConfig{DirectoryURL: pb.directory, CACertFile: pb.caFile}})
@@ -148,8 +148,8 @@ func TestACMERenewsCertificatesBeforeTheyExpire(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := waitForACMECert(t, httpsAddr, "shop.example.com")
-	// Nine seconds of life: renewed in the last third, before it expires.
-	deadline := time.Now().Add(30 * time.Second)
+	// Twenty seconds of life: renewed in the last third, before it expires.
+	deadline := time.Now().Add(60 * time.Second)
 	for {
 		cert, err := serverCert(httpsAddr, "shop.example.com")
 		if err == nil && cert.SerialNumber.Cmp(first.SerialNumber) != 0 {

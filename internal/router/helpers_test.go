@@ -101,7 +101,7 @@ func (f *testFront) Client() *http.Client { return f.client }
 
 // newTestProxy serves a fresh Proxy on a loopback port with the plain HTTP
 // server Run uses.
-func newTestProxy(t testing.TB) (*Proxy, *testFront) {
+func newTestProxy(t testing.TB, configure ...func(*edgeServer)) (*Proxy, *testFront) {
 	p := NewProxy(nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -109,6 +109,9 @@ func newTestProxy(t testing.TB) (*Proxy, *testFront) {
 	}
 	f := &testFront{URL: "http://" + ln.Addr().String(), Listener: ln, server: newPlainServer(p, slog.New(slog.DiscardHandler)),
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	for _, c := range configure {
+		c(f.server)
+	}
 	go f.server.Serve(ln)
 	t.Cleanup(func() { f.server.Close(); f.client.CloseIdleConnections(); p.Close() })
 	return p, f

@@ -133,9 +133,10 @@ func TestPlainServerRefusesBadRequestsAndKeepsServing(t *testing.T) {
 }
 
 func TestPlainServerTimesOutSlowHeadersAndIdleConnections(t *testing.T) {
-	p, f := newTestProxy(t)
-	f.server.readHeaderTimeout = 100 * time.Millisecond
-	f.server.idleTimeout = 200 * time.Millisecond
+	p, f := newTestProxy(t, func(s *edgeServer) {
+		s.readHeaderTimeout = 100 * time.Millisecond
+		s.idleTimeout = 200 * time.Millisecond
+	})
 	setRoutes(t, p, 1, jack.Route{Env: "shop/prod", Hosts: []string{"shop.test"}})
 	conn, br := dialFront(t, f)
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: sh") // and nothing more
