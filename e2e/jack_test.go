@@ -80,6 +80,7 @@ type daemon struct {
 	exited chan struct{}
 	cli    *client.Client
 	owner  string
+	bin    string // the jack binary the server runs; jackBin when empty
 }
 
 func freePort(t testing.TB) string {
@@ -106,7 +107,11 @@ func startDaemon(t testing.TB) *daemon {
 func (d *daemon) start() {
 	d.t.Helper()
 	d.log = &bytes.Buffer{}
-	d.cmd = exec.Command(jackBin, "server", "--data", d.data, "--api", d.api, "--http", d.http)
+	bin := d.bin
+	if bin == "" {
+		bin = jackBin
+	}
+	d.cmd = exec.Command(bin, "server", "--data", d.data, "--api", d.api, "--http", d.http)
 	d.cmd.Env = append(os.Environ(), "HOME="+d.home, "XDG_CONFIG_HOME="+d.home)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
