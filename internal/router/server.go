@@ -228,7 +228,11 @@ func (c *edgeConn) serve() {
 			c.refuse(err)
 			return
 		}
-		c.conn.SetReadDeadline(time.Time{})
+		if req.ContentLength != 0 {
+			// A body may take its time; the next request's wait sets the
+			// idle deadline again.
+			c.conn.SetReadDeadline(time.Time{})
+		}
 		if status, msg := checkRequest(req); status != 0 {
 			c.writeError(status, msg)
 			return
