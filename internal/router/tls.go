@@ -231,10 +231,15 @@ func (e *edgeTLS) heldBack(host string) error {
 	return nil
 }
 
+// acmeFirstRetry is how long a host waits after its first failed
+// issuance; each failure doubles it, up to an hour. Let's Encrypt allows 5
+// failed validations per host and hour.
+var acmeFirstRetry = time.Minute
+
 func (e *edgeTLS) failed(host string, err error) {
 	e.failMu.Lock()
 	f := e.failures[host]
-	f.wait = min(max(2*f.wait, time.Minute), time.Hour)
+	f.wait = min(max(2*f.wait, acmeFirstRetry), time.Hour)
 	f.until = time.Now().Add(f.wait)
 	e.failures[host] = f
 	e.failMu.Unlock()
