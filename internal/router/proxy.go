@@ -209,7 +209,20 @@ func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 		return
 	}
 	defer p.release(f)
+	if cw, ok := w.w.(interface{ watchClient(func()) func() }); ok && f.upgrade == "" && mode == noBody {
+		stop := cw.watchClient(func() { f.cancel(errClientGone) })
+		ex, err := p.roundTrip(r, f, mode)
+		stop()
+		p.answer(w, r, f, ex, err)
+		return
+	}
 	ex, err := p.roundTrip(r, f, mode)
+	p.answer(w, r, f, ex, err)
+}
+
+// answer sends the upstream's answer (or the error that stood for it) to
+// the client.
+func (p *Proxy) answer(w *recorder, r *http.Request, f *flight, ex *exchange, err error) {
 	if err != nil {
 		p.handleError(w, r, f, err)
 		return

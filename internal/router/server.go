@@ -145,6 +145,7 @@ type edgeConn struct {
 	remote string
 	idle   atomic.Bool // waiting for a request
 	resp   edgeResponse
+	watch  clientWatch
 }
 
 func (s *edgeServer) newConn(conn net.Conn) *edgeConn {

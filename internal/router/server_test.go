@@ -176,3 +176,33 @@ func TestPlainServerShutdownClosesIdleAndFinishesActive(t *testing.T) {
 		t.Errorf("shutdown: %v", err)
 	}
 }
+
+func TestPlainServerCutsTheAppsRequestWhenTheClientLeaves(t *testing.T) {
+	slow := newBlockingBackend(t)
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+	conn, _ := dialFront(t, f)
+	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	conn.Close()
+	select {
+	case <-slow.canceled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app's request ran on after its client left")
+	}
+	waitFor(t, "the request to leave", func() bool { return p.InFlight("slow") == 0 })
+
+	// A client that stays gets its answer, however long it takes.
+	conn, br := dialFront(t, f)
+	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	time.Sleep(watchAfter + 200*time.Millisecond)
+	close(slow.release)
+	if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "released" {
+		t.Errorf("a patient client got %d %q", resp.StatusCode, body)
+	}
+	io.WriteString(conn, "GET /again HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("the connection after a watched request: %d", resp.StatusCode)
+	}
+}
