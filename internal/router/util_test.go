@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"mime"
 	"os"
+	"strings"
+	"testing"
 )
 
 func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }
@@ -24,3 +26,15 @@ func discardLogger() *slog.Logger { return slog.New(slog.DiscardHandler) }
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
 
 type x509Cert = x509.Certificate
+
+// testLogger writes a router's log into the test's, shown when it fails.
+func testLogger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testLogWriter struct{ t testing.TB }
+
+func (w testLogWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
