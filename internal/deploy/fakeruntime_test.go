@@ -124,6 +124,7 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 		Running: true, StartedAt: time.Now(),
 	}
 	fc := &fakeContainer{c: c, srv: srv, logs: []string{"listening on " + c.Address}}
+	cp := *c // the runtime changes its own copy when the instance exits
 	f.mu.Lock()
 	f.containers[id] = fc
 	f.mu.Unlock()
@@ -132,7 +133,7 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 		fc.logs = append(fc.logs, "boom: failing on purpose")
 		go f.exit(id, img.exitAtStart)
 	}
-	return c, nil
+	return &cp, nil
 }
 
 // exit ends an instance as if its process exited with code.
