@@ -26,6 +26,8 @@ type Environment struct {
 	Tier     string   `json:"tier"`
 	Domains  []string `json:"domains"`
 	Strategy string   `json:"strategy,omitempty"` // overrides the manifest's deploy strategy when set
+	// Edge says how the router treats the environment's traffic.
+	Edge EdgeSettings `json:"edge"`
 
 	Config map[string]string `json:"-"`     // never listed unmasked
 	Scale  map[string]int    `json:"scale"` // instances per process set with `jack scale`
@@ -60,7 +62,7 @@ func (e *Environment) Validate() error {
 			return err
 		}
 	}
-	return nil
+	return e.Edge.Validate()
 }
 
 // EnvStore keeps environments.
@@ -73,7 +75,8 @@ type EnvStore interface {
 	FindEnv(ctx context.Context, app, name string) (*Environment, error)
 	// ListEnvs returns the environments of an app, or of every app when app is "".
 	ListEnvs(ctx context.Context, app string) ([]*Environment, error)
-	// UpdateEnv saves Tier, Domains, Strategy, Config, Scale and Release.
+	// UpdateEnv saves Tier, Strategy, Config, Scale and Release. Domains
+	// and edge settings change through EdgeStore only.
 	UpdateEnv(ctx context.Context, env *Environment) error
 	// DeleteEnv removes an environment with its releases, deployments and events.
 	DeleteEnv(ctx context.Context, id int64) error

@@ -44,6 +44,7 @@ type Manifest struct {
 	// environment and outlive deploys.
 	Volumes map[string]string `json:"volumes,omitempty"`
 	Deploy  DeployPolicy      `json:"deploy"`
+	Static  []StaticEntry     `json:"static,omitempty"`
 	// Image is the image a Dockerrun.aws.json names (Image.Name), deployed
 	// when no --image is given.
 	Image string `json:"image,omitempty"`
@@ -120,7 +121,7 @@ func ValidateStrategy(s string) error {
 // WithDefaults returns a copy of the manifest with every unset field given
 // its default. image supplies the image's exposed port and command.
 func (m *Manifest) WithDefaults(image ImageInfo) *Manifest {
-	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy, Release: m.Release, Cron: m.Cron, Volumes: m.Volumes, Image: m.Image}
+	out := &Manifest{Processes: map[string]*Process{}, Deploy: m.Deploy, Release: m.Release, Cron: m.Cron, Volumes: m.Volumes, Image: m.Image, Static: m.Static}
 	if len(m.Processes) == 0 {
 		out.Processes[DefaultProcessName] = &Process{}
 	}
@@ -232,6 +233,9 @@ func (m *Manifest) Validate() error {
 		return Errorf(EINVALID, "deploy durations must be positive")
 	}
 	if err := validateVolumes(m.Volumes); err != nil {
+		return err
+	}
+	if err := validateStatic(m.Static); err != nil {
 		return err
 	}
 	return validateCron(m.Cron)

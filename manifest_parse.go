@@ -17,8 +17,8 @@ import (
 // Keys of jack.yaml. laterManifestKeys belong to a later version of Jack; they are
 // refused by name so that a manifest never half-works.
 var (
-	manifestKeys      = []string{"processes", "deploy", "release", "cron", "volumes"}
-	laterManifestKeys = []string{"static"}
+	manifestKeys      = []string{"processes", "deploy", "release", "static", "cron", "volumes"}
+	laterManifestKeys = []string{}
 	processKeys       = []string{"command", "port", "instances", "health", "memory", "cpus", "stop_timeout"}
 	healthCheckKeys   = []string{"path", "interval", "timeout"}
 	deployKeys        = []string{"strategy", "batch", "drain", "timeout", "release_timeout"}
@@ -171,6 +171,8 @@ func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
 			return p.cron(value, m)
 		case "volumes":
 			return p.volumes(value, m)
+		case "static":
+			return p.static(value, m)
 		}
 		return nil
 	})

@@ -167,9 +167,7 @@ func TestParseManifest_Errors(t *testing.T) {
 
 		// Keys.
 		{"unknown top-level key", "processes: {}\nproceses: {}\n",
-			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy, release, cron, volumes)`},
-		{"static", "static:\n  - {url: /static/, path: /app/static}\n",
-			`jack.yaml:1: static is not supported by this version of Jack yet`},
+			`jack.yaml:2: unknown key "proceses" in the manifest (known: processes, deploy, release, static, cron, volumes)`},
 		{"unknown process key", "processes:\n  web:\n    port: 80\n    comand: gunicorn\n",
 			`jack.yaml:4: unknown key "comand" in processes.web (known: command, port, instances, health, memory, cpus, stop_timeout)`},
 		{"unknown health key", "processes:\n  web:\n    health: {path: /, every: 2s}\n",

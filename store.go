@@ -6,6 +6,7 @@ import "context"
 type Store interface {
 	AppStore
 	EnvStore
+	EdgeStore
 	VersionStore
 	ReleaseStore
 	DeploymentStore

@@ -81,6 +81,7 @@ type daemon struct {
 	cli    *client.Client
 	owner  string
 	extra  []string // more `jack server` flags
+	bin    string   // the jack binary the server runs; jackBin when empty
 }
 
 func freePort(t testing.TB) string {
@@ -107,7 +108,11 @@ func startDaemon(t testing.TB, extraFlags ...string) *daemon {
 func (d *daemon) start() {
 	d.t.Helper()
 	d.log = &bytes.Buffer{}
-	d.cmd = exec.Command(jackBin, append([]string{"server", "--data", d.data, "--api", d.api, "--http", d.http}, d.extra...)...)
+	bin := d.bin
+	if bin == "" {
+		bin = jackBin
+	}
+	d.cmd = exec.Command(bin, append([]string{"server", "--data", d.data, "--api", d.api, "--http", d.http}, d.extra...)...)
 	d.cmd.Env = append(os.Environ(), "HOME="+d.home, "XDG_CONFIG_HOME="+d.home)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {

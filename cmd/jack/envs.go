@@ -39,7 +39,7 @@ func newEnvsCommand(c *cli) *cobra.Command {
 	}
 	listCmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
 
-	cmd.AddCommand(newEnvsCreateCommand(c), listCmd, newEnvsDeleteCommand(c))
+	cmd.AddCommand(newEnvsCreateCommand(c), listCmd, newEnvsDeleteCommand(c), newEnvsSwapCommand(c), newEnvsSetCommand(c))
 	return cmd
 }
 

@@ -77,7 +77,15 @@ func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req j
 			return latest[0], nil
 		}
 	}
+	tmp, err := o.copyStatic(ctx, image.ID, v.Manifest)
+	if err != nil {
+		return nil, err
+	}
 	if err := o.store.CreateVersion(ctx, v); err != nil {
+		o.keepStatic(tmp, 0) // removes it: no version has ID 0
+		return nil, err
+	}
+	if err := o.keepStatic(tmp, v.ID); err != nil {
 		return nil, err
 	}
 	return v, nil

@@ -5,21 +5,25 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/coder/websocket"
 	jack "github.com/jack-paas/jack"
 )
 
 // fakeImage is an image of the fake runtime and how its instances behave.
 type fakeImage struct {
 	info        jack.ImageInfo
-	exitAtStart int           // non-zero: the instance writes "boom" and exits with this code
-	failHealth  bool          // the health path answers 500
-	startDelay  time.Duration // time before the instance answers
-	sick        *atomic.Bool  // when set and true, the health path answers 500
+	exitAtStart int               // non-zero: the instance writes "boom" and exits with this code
+	failHealth  bool              // the health path answers 500
+	startDelay  time.Duration     // time before the instance answers
+	sick        *atomic.Bool      // when set and true, the health path answers 500
+	files       map[string]string // file contents by absolute path, for CopyFromImage
 }
 
 // fakeRuntime is a jack.Runtime whose instances are httptest servers: the
@@ -101,6 +105,20 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 			time.Sleep(d)
 		}
 		fmt.Fprintf(w, "version=%s release=%s instance=%s secret=%s", env["JACK_VERSION"], env["JACK_RELEASE"], id, env["SECRET"])
+	})
+	mux.HandleFunc("/ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for {
+			typ, msg, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			c.Write(r.Context(), typ, []byte(fmt.Sprintf("version=%s instance=%s: %s", env["JACK_VERSION"], id, msg)))
+		}
 	})
 	srv := httptest.NewServer(mux)
 	c := &jack.Container{
@@ -211,4 +229,35 @@ func (f *fakeRuntime) running(process string) []*jack.Container {
 		}
 	}
 	return out
+}
+
+// CopyFromImage writes the image's files under path into dest, as the
+// Docker runtime copies them out of an image.
+func (f *fakeRuntime) CopyFromImage(ctx context.Context, image, path, dest string) error {
+	f.mu.Lock()
+	img := f.images[image]
+	f.mu.Unlock()
+	if img == nil {
+		return jack.Errorf(jack.ENOTFOUND, "image %s is not on the Docker engine", image)
+	}
+	prefix := strings.TrimSuffix(path, "/") + "/"
+	found := false
+	for name, body := range img.files {
+		rel, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		found = true
+		target := filepath.Join(dest, rel)
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(target, []byte(body), 0o644); err != nil {
+			return err
+		}
+	}
+	if !found {
+		return jack.Errorf(jack.ENOTFOUND, "the image has no %s to copy static files from", path)
+	}
+	return nil
 }

@@ -28,6 +28,7 @@ type harness struct {
 	front  *httptest.Server
 	o      *Orchestrator
 	env    *jack.Environment
+	static string // the orchestrator's StaticDir
 }
 
 func newHarness(t *testing.T) *harness {
@@ -37,7 +38,7 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h := &harness{t: t, store: db, rt: newFakeRuntime(), proxy: router.NewProxy(slog.New(slog.DiscardHandler))}
+	h := &harness{t: t, store: db, rt: newFakeRuntime(), proxy: router.NewProxy(slog.New(slog.DiscardHandler)), static: t.TempDir()}
 	h.tables = &recordingRouter{Router: h.proxy}
 	h.front = httptest.NewServer(h.proxy)
 	t.Cleanup(h.front.Close)
@@ -63,6 +64,7 @@ func (h *harness) start() {
 	h.o = New(Config{
 		Store: h.store, Runtime: h.rt, Router: h.tables, Owner: "test",
 		Logger: slog.New(slog.DiscardHandler), HealInterval: 100 * time.Millisecond,
+		StaticDir: h.static,
 	})
 	if err := h.o.Open(context.Background()); err != nil {
 		h.t.Fatal(err)
@@ -197,7 +199,8 @@ type recordingRouter struct {
 	jack.Router
 	mu     sync.Mutex
 	counts []int
-	down   atomic.Int32 // this many more tables fail as if the router were down
+	down   atomic.Int32      // this many more tables fail as if the router were down
+	tables []jack.RouteTable // every table sent
 }
 
 func (r *recordingRouter) SetRoutes(ctx context.Context, t jack.RouteTable) error {
@@ -205,6 +208,7 @@ func (r *recordingRouter) SetRoutes(ctx context.Context, t jack.RouteTable) erro
 		return jack.Errorf(jack.EUNAVAILABLE, "the router does not answer")
 	}
 	r.mu.Lock()
+	r.tables = append(r.tables, t)
 	for _, rt := range t.Routes {
 		if rt.Env == "notes/production" {
 			r.counts = append(r.counts, len(rt.Upstreams))

@@ -119,6 +119,10 @@ func (o *Orchestrator) healLoop() {
 		case <-o.ctx.Done():
 			return
 		case <-tick.C:
+			if time.Since(o.lastCollect) > time.Minute {
+				o.lastCollect = time.Now()
+				o.collectStatic(o.ctx, time.Hour)
+			}
 		case envID = <-o.healCh:
 		}
 		envs, err := o.store.ListEnvs(o.ctx, "")

@@ -36,6 +36,12 @@ type Config struct {
 	// stored (the log collector copies it into the environment's log). It
 	// must not block.
 	OnEvent func(envID int64)
+	// StaticDir holds the static files of versions (DATA/static); "" turns
+	// static files off.
+	StaticDir string
+	// Certificates keeps the certificate files of domains; nil refuses
+	// them.
+	Certificates jack.CertificateStore
 }
 
 // Orchestrator implements jack.Orchestrator.
@@ -61,6 +67,13 @@ type Orchestrator struct {
 	publishMu  sync.Mutex // orders route tables
 	generation int64
 
+	staticDir   string
+	certs       jack.CertificateStore
+	versionsMu  sync.Mutex
+	versions    map[string]*jack.Version // by "appID/label"
+	edgeMu      sync.Mutex               // serializes domain and edge changes
+	lastCollect time.Time                // of static folders, by the heal loop
+
 	ctx    context.Context // ends at Close; parent of deployments and loops
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -76,6 +89,9 @@ func New(cfg Config) *Orchestrator {
 		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
 		healInterval: cfg.HealInterval,
 		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
+		staticDir:    cfg.StaticDir,
+		certs:        cfg.Certificates,
+		versions:     map[string]*jack.Version{},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},
 		cronRunning:  map[string]int{},
@@ -117,6 +133,7 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}
+	o.collectStatic(ctx, 0)
 	o.wg.Add(3)
 	go o.watch(events)
 	go o.healLoop()

@@ -320,12 +320,18 @@ func (o *Orchestrator) retire(ctx context.Context, ins []*instance, drain time.D
 	if len(ins) == 0 {
 		return nil
 	}
-	var routed []string
+	// Instances a switch already took out of the table still finish their
+	// requests (and WebSockets) in the drain: every instance of a routed
+	// process is drained, not only those routed now.
+	var routed, drained []string
 	o.mu.Lock()
 	for _, in := range ins {
 		in.stopping = true
 		if in.routed {
 			routed = append(routed, in.c.ID)
+		}
+		if in.routed || in.c.Process == jack.DefaultProcessName {
+			drained = append(drained, in.c.ID)
 		}
 		in.state = jack.InstanceDraining
 	}
@@ -335,10 +341,12 @@ func (o *Orchestrator) retire(ctx context.Context, ins []*instance, drain time.D
 		if err := o.setRouted(ctx, nil, ins); err != nil {
 			return err
 		}
+	}
+	if len(drained) > 0 {
 		if p != nil {
 			p.step("Draining %s", names(ins))
 		}
-		res, err := o.router.Drain(ctx, routed, drain)
+		res, err := o.router.Drain(ctx, drained, drain)
 		if err != nil {
 			o.logger.Warn("drain", "err", err)
 		} else if res.Remaining > 0 && p != nil {

@@ -25,23 +25,32 @@ func (o *Orchestrator) publish(ctx context.Context) error {
 	}
 	o.generation = gen
 	table := jack.RouteTable{Generation: gen}
+	var served [][]servedVersion
+	var routedEnvs []*jack.Environment
 	o.mu.Lock()
 	for _, env := range envs {
 		if env.Tier != jack.TierWeb {
 			continue
 		}
-		route := jack.Route{Env: env.Ref(), Hosts: o.hosts(env)}
+		route := jack.Route{Env: env.Ref(), Hosts: o.hosts(env), Edge: env.Edge}
+		var versions []servedVersion
 		if st := o.envs[env.ID]; st != nil {
 			for _, in := range st.instances {
 				if in.routed {
 					route.Upstreams = append(route.Upstreams, jack.Upstream{ID: in.c.ID, Addr: in.c.Address})
+					versions = append(versions, servedVersion{label: in.c.Version, release: in.c.Release})
 				}
 			}
 		}
 		sort.Slice(route.Upstreams, func(a, b int) bool { return route.Upstreams[a].ID < route.Upstreams[b].ID })
 		table.Routes = append(table.Routes, route)
+		served = append(served, versions)
+		routedEnvs = append(routedEnvs, env)
 	}
 	o.mu.Unlock()
+	for i, env := range routedEnvs {
+		table.Routes[i].Static = o.staticMounts(ctx, env, served[i])
+	}
 	return o.sendTable(ctx, table)
 }
 

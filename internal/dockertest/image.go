@@ -18,6 +18,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/docker/docker/api/types/build"
 	"github.com/docker/docker/api/types/image"
@@ -41,15 +42,39 @@ const TestApp = "github.com/jack-paas/jack/internal/dockertest/testapp"
 // it replaces.
 func BuildGoImage(t testing.TB, cli *client.Client, pkgPath, tag string, dockerfileExtra ...string) string {
 	t.Helper()
+	return BuildGoImageWithFiles(t, cli, pkgPath, tag, nil, dockerfileExtra...)
+}
+
+// ImageFile is a file (or symlink, or folder) put into an image by
+// BuildGoImageWithFiles, at Name (absolute).
+type ImageFile struct {
+	Name    string
+	Body    string
+	Mode    int64     // default 0644 (0755 for folders)
+	Link    string    // a symlink to Link when set
+	Dir     bool      // a folder
+	ModTime time.Time // default the build's time
+}
+
+// BuildGoImageWithFiles is BuildGoImage with files added to the image
+// (before dockerfileExtra), as static files are.
+func BuildGoImageWithFiles(t testing.TB, cli *client.Client, pkgPath, tag string, files []ImageFile, dockerfileExtra ...string) string {
+	t.Helper()
 	binary, err := goBuild(pkgPath)
 	if err != nil {
 		t.Fatalf("build %s: %v", pkgPath, err)
 	}
 	name := path.Base(pkgPath)
+	if len(files) > 0 {
+		dockerfileExtra = append([]string{"COPY files/ /"}, dockerfileExtra...)
+	}
 	dockerfile := dockerfileFor(name, dockerfileExtra)
 	sum := sha256.New()
 	sum.Write(binary)
 	sum.Write([]byte(dockerfile))
+	for _, f := range files {
+		fmt.Fprintf(sum, "%s\x00%s\x00%o\x00%s\x00%v\x00%d\n", f.Name, f.Body, f.Mode, f.Link, f.Dir, f.ModTime.Unix())
+	}
 	source := hex.EncodeToString(sum.Sum(nil))
 
 	unlock, err := lockTag(tag)
@@ -62,7 +87,7 @@ func BuildGoImage(t testing.TB, cli *client.Client, pkgPath, tag string, dockerf
 	if err == nil && old.Config != nil && old.Config.Labels[LabelSource] == source {
 		return old.ID
 	}
-	id, err := buildImage(ctx, cli, tag, source, name, binary, dockerfile)
+	id, err := buildImage(ctx, cli, tag, source, name, binary, dockerfile, files)
 	if err != nil {
 		t.Fatalf("build image %s: %v", tag, err)
 	}
@@ -117,7 +142,7 @@ func goBuild(pkgPath string) ([]byte, error) {
 
 // buildImage sends the binary and Dockerfile to the engine's classic
 // builder and returns the new image's ID.
-func buildImage(ctx context.Context, cli *client.Client, tag, source, name string, binary []byte, dockerfile string) (string, error) {
+func buildImage(ctx context.Context, cli *client.Client, tag, source, name string, binary []byte, dockerfile string, extra []ImageFile) (string, error) {
 	var tarball bytes.Buffer
 	tw := tar.NewWriter(&tarball)
 	files := []struct {
@@ -131,6 +156,32 @@ func buildImage(ctx context.Context, cli *client.Client, tag, source, name strin
 		}
 		if _, err := tw.Write(f.body); err != nil {
 			return "", err
+		}
+	}
+	for _, f := range extra {
+		hdr := &tar.Header{Name: "files" + f.Name, Mode: f.Mode, ModTime: f.ModTime, Typeflag: tar.TypeReg, Size: int64(len(f.Body))}
+		if hdr.ModTime.IsZero() {
+			hdr.ModTime = time.Now()
+		}
+		switch {
+		case f.Link != "":
+			hdr.Typeflag, hdr.Linkname, hdr.Size = tar.TypeSymlink, f.Link, 0
+		case f.Dir:
+			hdr.Typeflag, hdr.Size = tar.TypeDir, 0
+		}
+		if hdr.Mode == 0 {
+			hdr.Mode = 0o644
+			if f.Dir {
+				hdr.Mode = 0o755
+			}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return "", err
+		}
+		if hdr.Typeflag == tar.TypeReg {
+			if _, err := io.WriteString(tw, f.Body); err != nil {
+				return "", err
+			}
 		}
 	}
 	if err := tw.Close(); err != nil {

@@ -20,6 +20,10 @@ type Config struct {
 	// Runner runs one-off commands and cron jobs; nil: those endpoints
 	// answer EUNAVAILABLE.
 	Runner jack.Runner
+	// Edge changes domains and edge settings; Certificates keeps domains'
+	// certificates. Either may be nil: their endpoints then refuse.
+	Edge         jack.EdgeService
+	Certificates jack.CertificateService
 	// Domain is the suffix of environments' default URLs,
 	// http://ENV.APP.Domain; "localhost" when empty.
 	Domain string
@@ -42,6 +46,8 @@ type server struct {
 	orch   jack.Orchestrator
 	runner jack.Runner
 	logs   jack.LogService
+	edge   jack.EdgeService
+	certs  jack.CertificateService
 	urls   urlMaker
 	logger *slog.Logger
 	// monitor and metrics come from Config.
@@ -63,6 +69,8 @@ func New(cfg Config) http.Handler {
 		orch:         cfg.Orchestrator,
 		runner:       cfg.Runner,
 		logs:         cfg.Logs,
+		edge:         cfg.Edge,
+		certs:        cfg.Certificates,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
 		logger:       logger,
 		pollInterval: 200 * time.Millisecond,
@@ -109,6 +117,9 @@ func (s *server) routes() *http.ServeMux {
 	}
 	s.addMetricsRoutes(mux) // health.go
 	s.runRoutes(mux, env)
+	for pattern, h := range s.edgeRoutes(env) {
+		mux.Handle(pattern, s.authenticated(h))
+	}
 	for pattern, h := range s.logRoutes(env) {
 		mux.Handle(pattern, s.authenticated(h))
 	}

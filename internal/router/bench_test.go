@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -57,7 +58,7 @@ func BenchmarkLookup(b *testing.B) {
 	for i := range 20 {
 		routes = append(routes, jack.Route{Env: fmt.Sprintf("wild%d/prod", i), Hosts: []string{fmt.Sprintf("*.w%d.example.org", i)}})
 	}
-	tbl, err := compileTable(jack.RouteTable{Routes: routes}, newRegistry())
+	tbl, err := compileTable(jack.RouteTable{Routes: routes}, newRegistry(func(addr string) *connPool { return newConnPool(addr, nil) }), newStaticFiles(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		b.Fatal(err)
 	}

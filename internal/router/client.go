@@ -68,6 +68,13 @@ func (c *Client) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
+// Metrics returns the router's counters.
+func (c *Client) Metrics(ctx context.Context) (Metrics, error) {
+	var m Metrics
+	err := c.call(ctx, http.MethodGet, "/metrics", nil, &m)
+	return m, err
+}
+
 // Shutdown asks the router to stop gracefully: it stops accepting, lets the
 // requests in flight finish, and exits. It returns once the router accepted.
 func (c *Client) Shutdown(ctx context.Context) error {

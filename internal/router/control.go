@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/jack-paas/jack"
@@ -11,12 +12,20 @@ import (
 
 // Status is what a running router says about itself on GET /status.
 type Status struct {
-	PID        int       `json:"pid"`
-	Version    string    `json:"version"`     // jack.BuildVersion of the router's binary
-	HTTPAddr   string    `json:"http_addr"`   // as configured (--http)
-	ListenAddr string    `json:"listen_addr"` // the address actually bound
-	Generation int64     `json:"generation"`  // of the table being served
-	StartedAt  time.Time `json:"started_at"`
+	PID           int       `json:"pid"`
+	Version       string    `json:"version"`              // jack.BuildVersion of the router's binary
+	HTTPAddr      string    `json:"http_addr"`            // as configured (--http)
+	HTTPSAddr     string    `json:"https_addr,omitempty"` // as configured (--https)
+	ListenAddr    string    `json:"listen_addr"`          // the address actually bound
+	ListenTLSAddr string    `json:"listen_tls_addr,omitempty"`
+	Generation    int64     `json:"generation"` // of the table being served
+	StartedAt     time.Time `json:"started_at"`
+	// Handoff says the router hands its sockets to a new router (POST
+	// /handoff); routers of earlier versions must be stopped instead.
+	Handoff bool `json:"handoff,omitempty"`
+	// Settings sums up the addresses and ACME settings it serves with; a
+	// router with other settings is replaced.
+	Settings string `json:"settings,omitempty"`
 }
 
 // drainRequest is the body of POST /drain.
@@ -41,7 +50,7 @@ type controlAPI struct {
 	status     Status // the fixed parts
 	shutdown   func() // asks Run to stop
 	logger     *slog.Logger
-	traffic    *traffic // counts requests; see stats.go
+	listeners  *listenerSet
 }
 
 func (c *controlAPI) handler() http.Handler {
@@ -51,7 +60,12 @@ func (c *controlAPI) handler() http.Handler {
 	mux.HandleFunc("POST /drain", c.drain)
 	mux.HandleFunc("GET /status", c.getStatus)
 	mux.HandleFunc("POST /shutdown", c.postShutdown)
-	mux.HandleFunc("GET /traffic", c.getTraffic) // stats.go
+	mux.HandleFunc("POST /handoff", c.postHandoff)
+	mux.HandleFunc("GET /metrics", c.getMetrics)
+	// Profiles of the running router, for finding where a request's time
+	// goes (bench/README.md); the socket is the owner's only.
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	return mux
 }
 
@@ -99,6 +113,10 @@ func (c *controlAPI) getStatus(w http.ResponseWriter, r *http.Request) {
 	st := c.status
 	st.Generation = c.proxy.Generation()
 	writeJSON(w, http.StatusOK, st)
+}
+
+func (c *controlAPI) getMetrics(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, c.proxy.Metrics())
 }
 
 func (c *controlAPI) postShutdown(w http.ResponseWriter, r *http.Request) {

@@ -34,10 +34,16 @@ func (r *runningRouter) stop() error {
 
 func startRun(t *testing.T, dataDir string) *runningRouter {
 	t.Helper()
+	return startRunConfig(t, Config{DataDir: dataDir, HTTPAddr: "127.0.0.1:0"})
+}
+
+// startRunConfig is Run with cfg in this process.
+func startRunConfig(t *testing.T, cfg Config) *runningRouter {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &runningRouter{client: NewClient(SocketPath(dataDir)), done: make(chan struct{}), cancel: cancel}
+	r := &runningRouter{client: NewClient(SocketPath(cfg.DataDir)), done: make(chan struct{}), cancel: cancel}
 	go func() {
-		r.err = Run(ctx, Config{DataDir: dataDir, HTTPAddr: "127.0.0.1:0"})
+		r.err = Run(ctx, cfg)
 		close(r.done)
 	}()
 	t.Cleanup(func() { r.stop() })

@@ -1,10 +1,20 @@
-// Package router is Jack's HTTP edge: a reverse proxy that sends each
-// request to a healthy web instance of the environment its Host names.
+// Package router is Jack's HTTP edge: it answers every request for an
+// environment's hosts, from the static files of the version that serves or
+// by sending it to a healthy web instance (least outstanding requests, with
+// retries when an instance can't be reached), and drains instances that
+// leave.
 //
 // It runs as a process of its own (`jack router`, see Run) so that it keeps
 // serving when the daemon is killed; the daemon drives it over a unix socket
 // in the data folder (see Client, which implements jack.Router) and starts
 // and watches it with Ensure and Watchdog. The route table is swapped
 // atomically, so a request never sees half a table, and each table is kept
-// on disk, so a router restarted while the daemon is down serves on.
+// on disk, so a router restarted while the daemon is down serves on. A new
+// router takes the listening sockets of the one it replaces (handoff.go), so
+// an upgrade refuses no connection.
+//
+// Plain HTTP is served by a small HTTP/1.x server of its own (server.go),
+// HTTPS by net/http's with HTTP/2, certificates chosen by SNI from files and
+// ACME (tls.go). Each request is written to the access log
+// (DATA/router-access.ndjson) and counted (GET /metrics on the socket).
 package router

@@ -4,20 +4,28 @@ import (
 	"context"
 	"encoding/hex"
 	"math/rand/v2"
+	"net/http"
+	"time"
 )
 
-// flight is one request on its way to an upstream. It is the request's
-// context (so the transport and the error handler find it without a
-// context.WithValue), cancelable by a drain that times out, and a node of
-// its upstream's in-flight list.
+// flight is one request on its way through the router. It is the request's
+// context (so the forwarding code finds it without a context.WithValue),
+// cancelable by a drain that times out, and a node of its upstream's
+// in-flight list.
 type flight struct {
 	context.Context
 	cancel context.CancelCauseFunc
 
+	start      time.Time
 	host       string
-	bodyless   bool // safe to send again after a failed connection
-	idempotent bool // safe to send again even after a reset
+	client     string // the client's IP address
+	requestID  string
+	upgrade    string // the protocol asked for with Connection: Upgrade
+	bodyless   bool   // safe to send again after a failed connection
+	idempotent bool   // safe to send again even after a reset
 
+	route  *route
+	stats  *envStats        // whose in-flight count this request is in
 	target *target          // the upstream it is in flight to; nil if none
 	tried  []*upstreamState // upstreams that failed it, for retries
 
@@ -59,6 +67,7 @@ func (p *Proxy) acquire(f *flight) acquireResult {
 		if r == nil {
 			return noRoute
 		}
+		f.route = r
 		tg := r.pick(f.tried)
 		if tg == nil {
 			return noUpstream
@@ -80,6 +89,15 @@ func (p *Proxy) release(f *flight) {
 	}
 }
 
+// reacquire moves f from the upstream that failed it to another one of its
+// route, and reports whether there was one.
+func (p *Proxy) reacquire(f *flight) bool {
+	failed := f.target
+	f.tried = append(f.tried, failed.state)
+	p.release(f)
+	return p.acquire(f) == acquired
+}
+
 // newRequestID returns 32 random hex digits.
 func newRequestID() string {
 	var raw [16]byte
@@ -91,4 +109,42 @@ func newRequestID() string {
 	}
 	hex.Encode(out[:], raw[:])
 	return string(out[:])
+}
+
+// requestIDOf returns the client's X-Request-Id when it is a sensible one
+// (1 to 200 visible ASCII characters), else a new one.
+func requestIDOf(h http.Header) string {
+	if v := h["X-Request-Id"]; len(v) == 1 && len(v[0]) > 0 && len(v[0]) <= 200 {
+		ok := true
+		for i := 0; i < len(v[0]); i++ {
+			if c := v[0][i]; c <= ' ' || c >= 0x7f {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return v[0]
+		}
+	}
+	return newRequestID()
+}
+
+// clientIP returns the IP of a RemoteAddr ("ip:port" or "[ip]:port").
+func clientIP(remote string) string {
+	if i := lastByte(remote, ':'); i > 0 {
+		remote = remote[:i]
+	}
+	if len(remote) > 1 && remote[0] == '[' && remote[len(remote)-1] == ']' {
+		remote = remote[1 : len(remote)-1]
+	}
+	return remote
+}
+
+func lastByte(s string, c byte) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == c {
+			return i
+		}
+	}
+	return -1
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -86,7 +87,39 @@ func (b *blockingBackend) upstream(id string) jack.Upstream {
 }
 
 // newTestProxy serves a fresh Proxy on a loopback port.
-func newTestProxy(t testing.TB) (*Proxy, *httptest.Server) {
+// testFront is the router's plain HTTP server on a loopback port, in front
+// of a Proxy, as Run serves it.
+type testFront struct {
+	URL      string
+	Listener net.Listener
+	server   *edgeServer
+	client   *http.Client
+}
+
+// Client returns a client of the front with its own connections.
+func (f *testFront) Client() *http.Client { return f.client }
+
+// newTestProxy serves a fresh Proxy on a loopback port with the plain HTTP
+// server Run uses.
+func newTestProxy(t testing.TB, configure ...func(*edgeServer)) (*Proxy, *testFront) {
+	p := NewProxy(nil)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &testFront{URL: "http://" + ln.Addr().String(), Listener: ln, server: newPlainServer(p, slog.New(slog.DiscardHandler)),
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}}
+	for _, c := range configure {
+		c(f.server)
+	}
+	go f.server.Serve(ln)
+	t.Cleanup(func() { f.server.Close(); f.client.CloseIdleConnections(); p.Close() })
+	return p, f
+}
+
+// newNetHTTPProxy serves a fresh Proxy with net/http's server, as the
+// HTTPS side does.
+func newNetHTTPProxy(t testing.TB) (*Proxy, *httptest.Server) {
 	p := NewProxy(nil)
 	srv := httptest.NewServer(p)
 	t.Cleanup(func() { srv.Close(); p.Close() })

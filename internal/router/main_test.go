@@ -33,24 +33,25 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childFlags parses "router --data DIR --http ADDR".
-func childFlags(args []string) (dataDir, httpAddr string) {
+// childFlags parses "router --data DIR --http ADDR [--handoff]".
+func childFlags(args []string) (dataDir, httpAddr string, handoff bool) {
 	if len(args) > 0 && args[0] == "router" {
 		args = args[1:]
 	}
 	fs := flag.NewFlagSet("router", flag.ExitOnError)
 	fs.StringVar(&dataDir, "data", "", "")
 	fs.StringVar(&httpAddr, "http", "", "")
+	fs.BoolVar(&handoff, "handoff", false, "")
 	fs.Parse(args)
-	return dataDir, httpAddr
+	return dataDir, httpAddr, handoff
 }
 
 func routerMain(args []string) int {
-	dataDir, httpAddr := childFlags(args)
+	dataDir, httpAddr, handoff := childFlags(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := Run(ctx, Config{DataDir: dataDir, HTTPAddr: httpAddr, Logger: logger}); err != nil {
+	if err := Run(ctx, Config{DataDir: dataDir, HTTPAddr: httpAddr, Handoff: handoff, Logger: logger}); err != nil {
 		fmt.Fprintln(os.Stderr, "jack:", err)
 		return 1
 	}
@@ -58,7 +59,7 @@ func routerMain(args []string) int {
 }
 
 func spawnerMain(args []string) int {
-	dataDir, httpAddr := childFlags(args)
+	dataDir, httpAddr, _ := childFlags(args)
 	os.Setenv("JACK_ROUTER_TEST_CHILD", "1")
 	exe, _ := os.Executable()
 	_, err := Ensure(context.Background(), SpawnConfig{

@@ -7,7 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/httputil"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,20 +16,32 @@ import (
 	"github.com/jack-paas/jack"
 )
 
-// Proxy is the HTTP edge as an http.Handler: it sends each request to the
-// upstream of its Host's route with the fewest requests in flight. It also
-// implements jack.Router in process: SetRoutes swaps the table atomically
-// and Drain waits for upstreams that left it.
+// Proxy is the HTTP edge as an http.Handler: it serves each request from
+// its Host's route, from the route's static files or by sending it to the
+// upstream with the fewest requests in flight. It also implements
+// jack.Router in process: SetRoutes swaps the table atomically and Drain
+// waits for upstreams that left it.
 //
-// Reads of the table are lock-free; the in-flight counters live outside
-// the table, so a swap neither resets the balancing nor loses track of the
-// requests a drain waits for.
+// Reads of the table are lock-free; the in-flight counters and connection
+// pools live outside the table, so a swap neither resets the balancing nor
+// loses track of the requests a drain waits for.
 type Proxy struct {
-	logger    *slog.Logger
-	table     atomic.Pointer[table]
-	registry  *registry
-	transport *http.Transport
-	proxy     *httputil.ReverseProxy
+	logger   *slog.Logger
+	table    atomic.Pointer[table]
+	registry *registry
+	static   *staticFiles
+	buffers  *bufferPool
+	metrics  *metrics
+	access   *accessLog // nil: no access log
+	edge     *edgeTLS   // nil: no HTTPS
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
+	// headerTimeout bounds how long an app may take to begin its answer.
+	headerTimeout time.Duration
+
+	// closing is set when this router hands its sockets to a new one:
+	// every answer then closes its connection, so clients reconnect to the
+	// new router.
+	closing atomic.Bool
 
 	mu sync.Mutex // serializes table changes
 }
@@ -41,36 +54,23 @@ func NewProxy(logger *slog.Logger) *Proxy {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	p := &Proxy{logger: logger, registry: newRegistry(), transport: newTransport()}
-	p.table.Store(emptyTable())
-	p.proxy = &httputil.ReverseProxy{
-		Rewrite:       p.rewrite,
-		Transport:     &retryTransport{proxy: p, base: p.transport},
-		FlushInterval: -1,
-		BufferPool:    newBufferPool(),
-		ErrorHandler:  p.handleError,
-		ErrorLog:      slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	return p
-}
+	dialer := &net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}
+	p := &Proxy{
+		logger:  logger,
+		static:  newStaticFiles(logger),
+		buffers: newBufferPool(),
+		metrics: newMetrics(),
+		dial:    dialer.DialContext,
 
-// newTransport returns the one transport every upstream shares: many
-// keep-alive connections per upstream, a short dial timeout (a dead
-// instance is found fast and the request retried elsewhere), no proxy from
-// the environment and no transparent compression.
-func newTransport() *http.Transport {
-	dialer := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy:                 nil,
-		DialContext:           dialer.DialContext,
-		MaxIdleConns:          4096,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true,
-		ReadBufferSize:        16 << 10,
-		WriteBufferSize:       16 << 10,
+		headerTimeout: upstreamHeaderTimeout,
 	}
+	p.registry = newRegistry(func(addr string) *connPool {
+		return newConnPool(addr, func(ctx context.Context, network, addr string) (net.Conn, error) {
+			return p.dial(ctx, network, addr)
+		})
+	})
+	p.table.Store(emptyTable())
+	return p
 }
 
 // SetRoutes replaces the route table. A table older than the current one
@@ -89,7 +89,7 @@ func (p *Proxy) apply(rt jack.RouteTable, persist func(jack.RouteTable) error) e
 	if rt.Generation < current {
 		return jack.Errorf(jack.ECONFLICT, "route table generation %d is older than the router's %d; send the current table", rt.Generation, current)
 	}
-	t, err := compileTable(cloneTable(rt), p.registry)
+	t, err := compileTable(cloneTable(rt), p.registry, p.static)
 	if err != nil {
 		return err
 	}
@@ -100,6 +100,10 @@ func (p *Proxy) apply(rt jack.RouteTable, persist func(jack.RouteTable) error) e
 	}
 	p.table.Store(t)
 	p.registry.forget(time.Now())
+	p.static.forget(t)
+	if p.edge != nil {
+		p.edge.tableChanged(t)
+	}
 	p.logger.Debug("route table set", "generation", rt.Generation, "routes", len(rt.Routes))
 	return nil
 }
@@ -124,17 +128,74 @@ func (p *Proxy) InFlight(id string) int {
 
 // Close closes the idle connections to upstreams.
 func (p *Proxy) Close() {
-	p.transport.CloseIdleConnections()
+	p.registry.closeIdle(time.Now().Add(time.Hour))
 }
 
-// ServeHTTP sends r to an upstream of its Host's route.
+// ServeHTTP answers one request: from static files, with a redirect to
+// HTTPS, or through an upstream; then logs and counts it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := newRecorder(w)
+	f := &flight{start: time.Now(), host: canonicalHost(r.Host), client: clientIP(r.RemoteAddr)}
+	if p.closing.Load() {
+		w.Header()["Connection"] = []string{"close"}
+	}
+	p.serve(rec, r, f)
+	p.finish(rec, r, f)
+	rec.free()
+}
+
+// serve routes the request.
+func (p *Proxy) serve(w *recorder, r *http.Request, f *flight) {
 	if r.Method == http.MethodConnect {
 		writePage(w, http.StatusMethodNotAllowed, "CONNECT is not supported.\n")
 		return
 	}
-	f := &flight{host: canonicalHost(r.Host), bodyless: r.ContentLength == 0}
+	if p.edge != nil && p.edge.servesChallenge(r, f.host) {
+		p.edge.serveChallenge(w, r)
+		return
+	}
+	t := p.table.Load()
+	rt := t.lookup(f.host)
+	if rt == nil {
+		p.writeNotFound(w, f.host)
+		return
+	}
+	f.route = rt
+	f.stats = rt.stats
+	f.stats.inflight.Add(1)
+	if r.TLS == nil && rt.edge.RedirectHTTPS && p.edge != nil {
+		p.edge.redirect(w, r)
+		return
+	}
+	if r.TLS != nil && rt.hsts != "" {
+		w.Header()["Strict-Transport-Security"] = []string{rt.hsts}
+	}
+	if m := rt.staticMount(r.URL.Path); m != nil {
+		p.static.serve(w, r, m)
+		return
+	}
+	p.proxy(w, r, f)
+}
+
+// proxy sends the request to an upstream of f's route and the answer back.
+func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
+	limit := f.route.edge.Limit()
+	if r.ContentLength > limit {
+		tooLarge(w, limit)
+		return
+	}
+	mode := requestBodyMode(r)
+	if mode != noBody {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
+	}
+	f.requestID = requestIDOf(r.Header)
+	f.bodyless = mode == noBody
 	f.idempotent = f.bodyless && (r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions)
+	if r.ProtoMajor == 1 {
+		if up := upgradeProtocol(r.Header); up != "" {
+			f.upgrade = up
+		}
+	}
 	f.Context, f.cancel = context.WithCancelCause(r.Context())
 	defer f.cancel(nil)
 
@@ -148,50 +209,189 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer p.release(f)
-	p.proxy.ServeHTTP(w, r.WithContext(f))
+	if cw, ok := w.w.(interface{ watchClient(func()) func() }); ok && f.upgrade == "" && mode == noBody {
+		stop := cw.watchClient(func() { f.cancel(errClientGone) })
+		ex, err := p.roundTrip(r, f, mode)
+		stop()
+		p.answer(w, r, f, ex, err)
+		return
+	}
+	ex, err := p.roundTrip(r, f, mode)
+	p.answer(w, r, f, ex, err)
 }
 
-// rewrite points the outbound request at the flight's upstream and sets the
-// forwarding headers.
-func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
-	f := flightOf(pr.In.Context())
-	noteUpstream(pr.In.Context(), f) // stats.go
-	pr.Out.URL.Scheme = "http"
-	pr.Out.URL.Host = f.target.addr
-	// Pass the query on as the client sent it: the app decides what it means.
-	pr.Out.URL.RawQuery = pr.In.URL.RawQuery
-	if prior := pr.In.Header["X-Forwarded-For"]; len(prior) > 0 {
-		pr.Out.Header["X-Forwarded-For"] = prior
+// answer sends the upstream's answer (or the error that stood for it) to
+// the client.
+func (p *Proxy) answer(w *recorder, r *http.Request, f *flight, ex *exchange, err error) {
+	if err != nil {
+		p.handleError(w, r, f, err)
+		return
 	}
-	pr.SetXForwarded()
-	if pr.Out.Header.Get("X-Request-Id") == "" {
-		pr.Out.Header["X-Request-Id"] = []string{newRequestID()}
+	if ex.resp.StatusCode == http.StatusSwitchingProtocols && f.upgrade != "" {
+		p.serveUpgrade(w, r, f, ex)
+		return
 	}
+	p.copyResponse(w, r, f, ex)
+}
+
+// copyResponse writes the upstream's answer to the client: informational
+// answers as they come, then the head and the body, flushed whenever the
+// upstream has nothing more ready, so streams (server-sent events, chunked
+// answers) are never held back.
+func (p *Proxy) copyResponse(w *recorder, r *http.Request, f *flight, ex *exchange) {
+	for ex.resp.StatusCode >= 100 && ex.resp.StatusCode < 200 {
+		if ex.resp.StatusCode == http.StatusSwitchingProtocols {
+			ex.abandon() // an upgrade the client did not ask for
+			p.handleError(w, r, f, errors.New("the app switched protocols unasked"))
+			return
+		}
+		if ex.resp.StatusCode != http.StatusContinue {
+			h := w.Header()
+			copyResponseHeader(h, ex.resp.Header)
+			w.WriteHeader(ex.resp.StatusCode)
+			clear(h)
+		}
+		if err := ex.nextResponse(r); err != nil {
+			ex.abandon()
+			p.handleError(w, r, f, err)
+			return
+		}
+	}
+	ex.headRead()
+	w.upstream = f.target.state
+	resp := ex.resp
+	h := w.Header()
+	copyResponseHeader(h, resp.Header)
+	if len(resp.Trailer) > 0 {
+		names := make([]string, 0, len(resp.Trailer))
+		for k := range resp.Trailer {
+			names = append(names, k)
+		}
+		h["Trailer"] = []string{strings.Join(names, ", ")}
+	}
+	if _, ok := h["X-Request-Id"]; !ok {
+		h["X-Request-Id"] = []string{f.requestID}
+	}
+	w.WriteHeader(resp.StatusCode)
+
+	buf := p.buffers.get()
+	complete, err := copyBody(w, resp.Body, ex.conn, buf)
+	p.buffers.put(buf)
+	if complete {
+		for k, vv := range resp.Trailer {
+			h[http.TrailerPrefix+k] = vv
+		}
+	}
+	ex.finish(f.target.state.pool, complete)
+	if err != nil && !complete {
+		if w.clientErr {
+			return // the client went away; nothing to tell it
+		}
+		// The app died mid-answer: end the client's connection so it sees a
+		// cut answer, not a complete short one.
+		p.logger.Warn("upstream answer cut", "host", f.host, "upstream", f.target.addr, "path", r.URL.Path, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// copyBody copies an answer's body to the client and reports whether it
+// reached its end.
+func copyBody(w *recorder, body io.ReadCloser, conn *upstreamConn, buf []byte) (bool, error) {
+	for {
+		n, rerr := body.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				w.clientErr = true
+				return false, werr
+			}
+			if rerr == nil && conn.br.Buffered() == 0 {
+				w.Flush()
+			}
+		}
+		if rerr == io.EOF {
+			return true, nil
+		}
+		if rerr != nil {
+			return false, rerr
+		}
+	}
+}
+
+// copyResponseHeader copies an upstream's answer headers, less the
+// hop-by-hop ones, sharing their slices (the answer is not used again).
+func copyResponseHeader(dst, src http.Header) {
+	tokens := connectionTokens(src)
+	for k, vv := range src {
+		if hopHeaders[k] || tokens[k] {
+			continue
+		}
+		dst[k] = vv
+	}
+}
+
+// upgradeProtocol returns the protocol a request asks to switch to
+// (Connection: Upgrade with an Upgrade header), or "".
+func upgradeProtocol(h http.Header) string {
+	up := h["Upgrade"]
+	if len(up) == 0 {
+		return ""
+	}
+	for _, v := range h["Connection"] {
+		for _, tok := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(tok), "upgrade") {
+				return up[0]
+			}
+		}
+	}
+	return ""
 }
 
 // errDrainTimeout cancels the requests still in flight when a drain times
 // out.
 var errDrainTimeout = errors.New("the instance was drained before it answered")
 
-// handleError answers a request whose upstream failed (after retries).
-func (p *Proxy) handleError(w http.ResponseWriter, r *http.Request, err error) {
-	ctx := r.Context()
-	host := canonicalHost(r.Host)
+// handleError answers a request no upstream answered.
+func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) {
+	if f.target != nil {
+		w.upstream = f.target.state
+	}
+	var mbe *http.MaxBytesError
+	var be *bodyError
 	switch {
-	case errors.Is(context.Cause(ctx), errDrainTimeout):
-		p.logger.Warn("request cut at drain timeout", "host", host, "path", r.URL.Path)
-		writePage(w, http.StatusBadGateway, "The instance serving "+displayHost(host)+" was stopped before it answered. Try again.\n")
-	case ctx.Err() != nil:
-		// The client went away; nobody reads this, but the status says so.
-		w.WriteHeader(499)
+	case errors.As(err, &mbe):
+		tooLarge(w, mbe.Limit)
+	case errors.Is(context.Cause(f), errDrainTimeout):
+		p.logger.Warn("request cut at drain timeout", "host", f.host, "path", r.URL.Path)
+		writePage(w, http.StatusBadGateway, "The instance serving "+displayHost(f.host)+" was stopped before it answered. Try again.\n")
+	case f.Err() != nil:
+		// The client went away; nobody reads this, but the log says so.
+		w.status = 499
+	case errors.As(err, &be):
+		w.status = 400
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			writePage(w, http.StatusRequestTimeout, "The request body did not arrive in time.\n")
+		} else {
+			writePage(w, http.StatusBadRequest, "The request body could not be read: "+be.err.Error()+"\n")
+		}
+	case errors.Is(err, errUpstreamTimeout):
+		p.logger.Warn("upstream timed out", "host", f.host, "upstream", f.target.addr, "path", r.URL.Path)
+		writePage(w, http.StatusGatewayTimeout, "The app at "+displayHost(f.host)+" did not answer within "+p.headerTimeout.String()+".\n")
 	default:
 		addr := ""
-		if f := flightOf(ctx); f != nil && f.target != nil {
+		if f.target != nil {
 			addr = f.target.addr
 		}
-		p.logger.Warn("upstream failed", "host", host, "upstream", addr, "path", r.URL.Path, "err", err)
-		writePage(w, http.StatusBadGateway, "The app at "+displayHost(host)+" did not answer. Try again in a moment.\n")
+		p.logger.Warn("upstream failed", "host", f.host, "upstream", addr, "path", r.URL.Path, "err", err)
+		writePage(w, http.StatusBadGateway, "The app at "+displayHost(f.host)+" did not answer. Try again in a moment.\n")
 	}
+}
+
+// tooLarge answers 413 and closes the connection, so the server does not
+// wait to read the rest of a body nobody wants.
+func tooLarge(w http.ResponseWriter, limit int64) {
+	w.Header()["Connection"] = []string{"close"}
+	writePage(w, http.StatusRequestEntityTooLarge, "The request body is larger than the "+sizeText(limit)+" this app accepts.\n")
 }
 
 func (p *Proxy) writeNotFound(w http.ResponseWriter, host string) {
@@ -208,22 +408,41 @@ func displayHost(host string) string {
 // writePage writes one of the router's own short plain-text answers.
 func writePage(w http.ResponseWriter, status int, body string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Cache-Control", "no-store")
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	h["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(status)
 	io.WriteString(w, body)
 }
 
-// bufferPool lends the 32 KiB buffers ReverseProxy copies bodies through.
+// sizeText says a byte count the way users write it: 100 MiB, 512 KiB.
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return itoa(n>>30) + " GiB"
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return itoa(n>>10) + " KiB"
+	}
+	return itoa(n) + " bytes"
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// bufferPool lends the 32 KiB buffers bodies are copied through.
 type bufferPool struct{ pool sync.Pool }
 
 func newBufferPool() *bufferPool {
-	return &bufferPool{pool: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{pool: sync.Pool{New: func() any { return new([32 << 10]byte) }}}
 }
 
-func (b *bufferPool) Get() []byte    { return *b.pool.Get().(*[]byte) }
-func (b *bufferPool) Put(buf []byte) { b.pool.Put(&buf) }
+func (b *bufferPool) get() []byte { return b.pool.Get().(*[32 << 10]byte)[:] }
+func (b *bufferPool) put(buf []byte) {
+	if cap(buf) == 32<<10 {
+		b.pool.Put((*[32 << 10]byte)(buf[:32<<10]))
+	}
+}
 
 // cloneTable copies a table deeply enough that neither side's later changes
 // show in the other.
@@ -234,6 +453,8 @@ func cloneTable(rt jack.RouteTable) jack.RouteTable {
 			Env:       r.Env,
 			Hosts:     append([]string(nil), r.Hosts...),
 			Upstreams: append([]jack.Upstream(nil), r.Upstreams...),
+			Static:    append([]jack.StaticMount(nil), r.Static...),
+			Edge:      r.Edge,
 		}
 	}
 	return out

@@ -159,8 +159,8 @@ func TestProxyPassesOverUpstreamThatRefusedConnections(t *testing.T) {
 	p, srv := newTestProxy(t)
 	dead := jack.Upstream{ID: "dead", Addr: deadAddr(t)}
 	var deadDials atomic.Int64
-	dial := p.transport.DialContext
-	p.transport.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := p.dial
+	p.dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if addr == dead.Addr {
 			deadDials.Add(1)
 		}

@@ -19,11 +19,13 @@ import (
 
 // SpawnConfig says how the daemon starts its router process.
 type SpawnConfig struct {
-	Exe      string   // the jack binary, usually os.Executable()
-	Args     []string // e.g. ["router", "--data", DIR, "--http", ADDR]
-	DataDir  string   // the router's data folder, as in Args
-	HTTPAddr string   // the router's HTTP address, as in Args
-	Logger   *slog.Logger
+	Exe       string   // the jack binary, usually os.Executable()
+	Args      []string // e.g. ["router", "--data", DIR, "--http", ADDR]
+	DataDir   string   // the router's data folder, as in Args
+	HTTPAddr  string   // the router's HTTP address, as in Args
+	HTTPSAddr string   // its HTTPS address, as in Args; "" for none
+	ACME      ACMEConfig
+	Logger    *slog.Logger
 	// CheckInterval is how often Watchdog checks the router; zero means 1s.
 	CheckInterval time.Duration
 }
@@ -43,10 +45,12 @@ const (
 	pollInterval  = 20 * time.Millisecond
 )
 
-// Ensure returns a client of a router serving cfg.HTTPAddr with this
+// Ensure returns a client of a router serving cfg's addresses with this
 // binary's version. It adopts the router that answers on the data folder's
-// socket if it is that one; it stops it if it is another (version or
-// address), and then starts a new one, detached from the daemon (its own
+// socket if it is that one. If it is another (version or settings), it
+// starts a new one that takes the old one's listening sockets, so that the
+// replacement refuses no connection (a router too old to hand off is
+// stopped first). A new router is detached from the daemon (its own
 // session, output appended to router.log), so that neither a terminal's
 // Ctrl-C nor the daemon's death takes it down. When the new router cannot
 // start, the error says why, e.g. "router could not listen on :80: address
@@ -64,10 +68,16 @@ func ensure(ctx context.Context, cfg SpawnConfig) (*Client, bool, error) {
 	}
 	client := NewClient(SocketPath(cfg.DataDir))
 	st, err := statusWithin(ctx, client, statusTimeout)
+	want := settings(cfg.HTTPAddr, cfg.HTTPSAddr, cfg.ACME)
+	handoff := false
 	switch {
-	case err == nil && st.Version == jack.BuildVersion && st.HTTPAddr == cfg.HTTPAddr:
+	case err == nil && st.Version == jack.BuildVersion && st.Settings == want:
 		logger.Info("adopted the running router", "pid", st.PID, "http", st.HTTPAddr, "generation", st.Generation)
 		return client, false, nil
+	case err == nil && st.Handoff && st.HTTPAddr == cfg.HTTPAddr:
+		logger.Info("replacing the running router; it hands its sockets over", "pid", st.PID,
+			"version", st.Version, "want_version", jack.BuildVersion, "settings", st.Settings, "want_settings", want)
+		handoff = true
 	case err == nil:
 		logger.Info("replacing the running router", "pid", st.PID,
 			"version", st.Version, "want_version", jack.BuildVersion, "http", st.HTTPAddr, "want_http", cfg.HTTPAddr)
@@ -77,7 +87,7 @@ func ensure(ctx context.Context, cfg SpawnConfig) (*Client, bool, error) {
 	case jack.ErrorCode(err) != jack.EUNAVAILABLE:
 		return nil, false, err
 	}
-	pid, err := spawn(ctx, cfg, client)
+	pid, err := spawn(ctx, cfg, client, handoff)
 	if err != nil {
 		return nil, false, err
 	}
@@ -143,15 +153,20 @@ func processGone(pid int) bool {
 }
 
 // spawn starts a router process detached from this one and waits until it
-// answers on its socket.
-func spawn(ctx context.Context, cfg SpawnConfig, c *Client) (int, error) {
+// answers on its socket; with handoff, the new router takes the sockets of
+// the one running.
+func spawn(ctx context.Context, cfg SpawnConfig, c *Client, handoff bool) (int, error) {
 	logPath := filepath.Join(cfg.DataDir, logFile)
 	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("open router log: %w", err)
 	}
 	logStart, _ := out.Seek(0, io.SeekEnd)
-	cmd := exec.Command(cfg.Exe, cfg.Args...)
+	args := cfg.Args
+	if handoff {
+		args = append(append([]string(nil), args...), "--handoff")
+	}
+	cmd := exec.Command(cfg.Exe, args...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
@@ -168,7 +183,10 @@ func spawn(ctx context.Context, cfg SpawnConfig, c *Client) (int, error) {
 	ticker := time.NewTicker(pollInterval)
 	defer ticker.Stop()
 	for {
-		if st, err := statusWithin(ctx, c, statusTimeout); err == nil {
+		// Until a hand-off completes, the old router still answers; its
+		// connections are not the new one's.
+		c.Close()
+		if st, err := statusWithin(ctx, c, statusTimeout); err == nil && st.PID == cmd.Process.Pid {
 			if st.Version != jack.BuildVersion || st.HTTPAddr != cfg.HTTPAddr {
 				return 0, jack.Errorf(jack.EFAILED, "the router started from %s reports version %s on %s, not %s on %s", cfg.Exe, st.Version, st.HTTPAddr, jack.BuildVersion, cfg.HTTPAddr)
 			}

@@ -3,7 +3,9 @@ package router
 import (
 	"fmt"
 	"net"
+	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -25,15 +27,19 @@ type wildcard struct {
 	route  *route
 }
 
-// route is one environment's upstreams within a table.
+// route is one environment within a table.
 type route struct {
 	env     string
 	targets []target
-	next    atomic.Uint32 // round-robin start, to break ties
+	next    atomic.Uint32  // round-robin start, to break ties
+	static  []*staticMount // longest URL prefix first
+	edge    jack.EdgeSettings
+	hsts    string // the Strict-Transport-Security value; "" for none
+	stats   *envStats
 }
 
-// target is one upstream of a route: where to send, and the counters that
-// outlive the table.
+// target is one upstream of a route: where to send, and the counters and
+// connections that outlive the table.
 type target struct {
 	addr  string
 	state *upstreamState
@@ -53,6 +59,17 @@ func (t *table) lookup(host string) *route {
 	for _, w := range t.wildcards {
 		if len(host) > len(w.suffix) && strings.HasSuffix(host, w.suffix) {
 			return w.route
+		}
+	}
+	return nil
+}
+
+// staticMount returns the static mount whose URL prefix path falls under,
+// or nil.
+func (r *route) staticMount(path string) *staticMount {
+	for _, m := range r.static {
+		if strings.HasPrefix(path, m.prefix) {
+			return m
 		}
 	}
 	return nil
@@ -84,22 +101,38 @@ func validateTable(rt jack.RouteTable) error {
 				return jack.Errorf(jack.EINVALID, "route %s: upstream %s: address %q is not host:port", r.Env, u.ID, u.Addr)
 			}
 		}
+		for _, m := range r.Static {
+			if !strings.HasPrefix(m.URL, "/") || !strings.HasSuffix(m.URL, "/") {
+				return jack.Errorf(jack.EINVALID, "route %s: static URL %q must be a path ending in /", r.Env, m.URL)
+			}
+			if !filepath.IsAbs(m.Dir) || filepath.Clean(m.Dir) != m.Dir {
+				return jack.Errorf(jack.EINVALID, "route %s: static folder %q must be a clean absolute path", r.Env, m.Dir)
+			}
+		}
+		if err := r.Edge.Validate(); err != nil {
+			return jack.Errorf(jack.EINVALID, "route %s: %s", r.Env, jack.ErrorMessage(err))
+		}
 	}
 	return nil
 }
 
 // compileTable builds the lookup structures of a valid table, taking each
-// upstream's counters from reg.
-func compileTable(rt jack.RouteTable, reg *registry) (*table, error) {
+// upstream's counters and connections from reg and each static folder's
+// cache from files.
+func compileTable(rt jack.RouteTable, reg *registry, files *staticFiles) (*table, error) {
 	if err := validateTable(rt); err != nil {
 		return nil, err
 	}
 	t := &table{source: rt, exact: map[string]*route{}}
 	for _, r := range rt.Routes {
-		cr := &route{env: r.Env, targets: make([]target, 0, len(r.Upstreams))}
-		for _, u := range r.Upstreams {
-			cr.targets = append(cr.targets, target{addr: u.Addr, state: reg.get(u.ID)})
+		cr := &route{env: r.Env, targets: make([]target, 0, len(r.Upstreams)), edge: r.Edge, stats: reg.envStats(r.Env)}
+		if r.Edge.HSTS > 0 {
+			cr.hsts = "max-age=" + strconv.FormatInt(int64(r.Edge.HSTS.D().Seconds()), 10)
 		}
+		for _, u := range r.Upstreams {
+			cr.targets = append(cr.targets, target{addr: u.Addr, state: reg.get(u.ID, u.Addr)})
+		}
+		cr.static = compileStatic(r.Static, files)
 		for _, h := range r.Hosts {
 			host := strings.TrimSuffix(strings.ToLower(h), ".")
 			if suffix, ok := strings.CutPrefix(host, "*"); ok {
@@ -113,6 +146,24 @@ func compileTable(rt jack.RouteTable, reg *registry) (*table, error) {
 		return len(t.wildcards[i].suffix) > len(t.wildcards[j].suffix)
 	})
 	return t, nil
+}
+
+// compileStatic groups a route's static mounts by URL, keeping their order
+// within a URL, longest URL first.
+func compileStatic(mounts []jack.StaticMount, files *staticFiles) []*staticMount {
+	var out []*staticMount
+	byURL := map[string]*staticMount{}
+	for _, m := range mounts {
+		sm := byURL[m.URL]
+		if sm == nil {
+			sm = &staticMount{prefix: m.URL}
+			byURL[m.URL] = sm
+			out = append(out, sm)
+		}
+		sm.dirs = append(sm.dirs, files.dir(m.Dir))
+	}
+	sort.SliceStable(out, func(i, j int) bool { return len(out[i].prefix) > len(out[j].prefix) })
+	return out
 }
 
 // canonicalHost returns a Host header's name: lower case, without port or
@@ -130,7 +181,36 @@ func canonicalHost(host string) string {
 	return host
 }
 
+// hosts returns every exact host of the table.
+func (t *table) hosts() []string {
+	out := make([]string, 0, len(t.exact))
+	for h := range t.exact {
+		out = append(out, h)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // String describes a table for logs.
 func (t *table) String() string {
 	return fmt.Sprintf("generation %d, %d routes", t.source.Generation, len(t.source.Routes))
+}
+
+// routes returns each route of the table once.
+func (t *table) routes() []*route {
+	seen := map[*route]bool{}
+	var out []*route
+	add := func(r *route) {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	for _, r := range t.exact {
+		add(r)
+	}
+	for _, w := range t.wildcards {
+		add(w.route)
+	}
+	return out
 }

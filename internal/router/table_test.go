@@ -1,6 +1,7 @@
 package router
 
 import (
+	"log/slog"
 	"testing"
 
 	"github.com/jack-paas/jack"
@@ -29,7 +30,7 @@ func TestTableLookupPrefersExactThenLongestWildcard(t *testing.T) {
 		{Env: "a/short", Hosts: []string{"*.example.com"}},
 		{Env: "a/long", Hosts: []string{"*.api.example.com"}},
 		{Env: "a/exact", Hosts: []string{"x.api.example.com", "Caps.Example.com"}},
-	}}, newRegistry())
+	}}, newRegistry(func(addr string) *connPool { return newConnPool(addr, nil) }), newStaticFiles(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}

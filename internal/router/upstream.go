@@ -14,6 +14,8 @@ import (
 // for.
 type upstreamState struct {
 	id       string
+	pool     *connPool    // keep-alive connections to it
+	counters              // what it answered, for the metrics
 	inflight atomic.Int64 // read lock-free by the balancer
 	// failedUntil (unix nanoseconds; 0 when fine) is set when a connection to
 	// the upstream failed: until then the balancer prefers the others, so
@@ -108,19 +110,22 @@ func (u *upstreamState) markAnswered() {
 // that left the table, so that a late drain still finds its requests.
 const forgetAfter = 10 * time.Minute
 
-// registry holds the state of every upstream by ID.
+// registry holds the state of every upstream by ID, and the counters of
+// every environment by name.
 type registry struct {
-	mu     sync.Mutex
-	states map[string]*upstreamState
+	mu      sync.Mutex
+	states  map[string]*upstreamState
+	envs    map[string]*envStats
+	newPool func(addr string) *connPool
 }
 
-func newRegistry() *registry {
-	return &registry{states: map[string]*upstreamState{}}
+func newRegistry(newPool func(addr string) *connPool) *registry {
+	return &registry{states: map[string]*upstreamState{}, envs: map[string]*envStats{}, newPool: newPool}
 }
 
-// get returns the state of upstream id, creating it, and marks it as in the
-// table being built.
-func (r *registry) get(id string) *upstreamState {
+// get returns the state of upstream id at addr, creating it, and marks it
+// as in the table being built. An upstream that moved gets a new pool.
+func (r *registry) get(id, addr string) *upstreamState {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	u, ok := r.states[id]
@@ -128,8 +133,28 @@ func (r *registry) get(id string) *upstreamState {
 		u = &upstreamState{id: id}
 		r.states[id] = u
 	}
+	if u.pool == nil || u.pool.addr != addr {
+		if u.pool != nil {
+			u.pool.close()
+		}
+		u.pool = r.newPool(addr)
+	}
 	u.lastInTable = time.Now()
 	return u
+}
+
+// envStats returns the counters of environment env, creating them, and
+// marks them as in the table being built.
+func (r *registry) envStats(env string) *envStats {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.envs[env]
+	if !ok {
+		s = &envStats{env: env}
+		r.envs[env] = s
+	}
+	s.lastInTable = time.Now()
+	return s
 }
 
 // lookup returns the state of upstream id, or nil if it is not known.
@@ -139,17 +164,51 @@ func (r *registry) lookup(id string) *upstreamState {
 	return r.states[id]
 }
 
-// forget drops the state of upstreams that left the table long ago and have
-// nothing in flight.
-// Upstreams in the current table were marked by get when it was compiled.
+// forget drops the state of upstreams (and environments) that left the
+// table long ago and have nothing in flight, closing their connections.
+// Those in the current table were marked by get when it was compiled.
 func (r *registry) forget(now time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, u := range r.states {
 		if now.Sub(u.lastInTable) > forgetAfter && u.inflight.Load() == 0 {
+			u.pool.close()
 			delete(r.states, id)
 		}
 	}
+	for name, s := range r.envs {
+		if now.Sub(s.lastInTable) > forgetAfter && s.inflight.Load() == 0 {
+			delete(r.envs, name)
+		}
+	}
+}
+
+// closeIdle closes the upstream connections idle since before cutoff.
+func (r *registry) closeIdle(cutoff time.Time) {
+	r.mu.Lock()
+	pools := make([]*connPool, 0, len(r.states))
+	for _, u := range r.states {
+		pools = append(pools, u.pool)
+	}
+	r.mu.Unlock()
+	for _, p := range pools {
+		p.closeIdle(cutoff)
+	}
+}
+
+// snapshot returns the states and environment counters, for the metrics.
+func (r *registry) snapshot() ([]*upstreamState, []*envStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ups := make([]*upstreamState, 0, len(r.states))
+	for _, u := range r.states {
+		ups = append(ups, u)
+	}
+	envs := make([]*envStats, 0, len(r.envs))
+	for _, e := range r.envs {
+		envs = append(envs, e)
+	}
+	return ups, envs
 }
 
 // pick returns the target of r with the fewest requests in flight, skipping

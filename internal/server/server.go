@@ -34,6 +34,8 @@ type Config struct {
 	DataDir    string // default /var/lib/jack
 	APIAddr    string // default 127.0.0.1:7070
 	HTTPAddr   string // the router's address; default :80
+	HTTPSAddr  string // the router's HTTPS address; "" for none
+	ACME       router.ACMEConfig
 	Domain     string // suffix of default hosts; default localhost
 	DockerHost string // default DOCKER_HOST or the local socket
 	// Exe is the jack binary the router process is started from; default
@@ -136,6 +138,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Store: m.db, Runtime: m.runtime, Router: m.router, Owner: owner,
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
 		OnDeployment: m.notifier.Deploy, OnEvent: m.logs.events.Changed,
+		StaticDir: filepath.Join(m.cfg.DataDir, "static"), Certificates: router.NewCertStore(m.cfg.DataDir),
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
@@ -167,8 +170,9 @@ func (m *Main) startRouter(ctx context.Context) error {
 		}
 	}
 	m.spawn = router.SpawnConfig{
-		Exe: exe, Args: []string{"router", "--data", m.cfg.DataDir, "--http", m.cfg.HTTPAddr},
-		DataDir: m.cfg.DataDir, HTTPAddr: m.cfg.HTTPAddr, Logger: m.logger.With("part", "router"),
+		Exe: exe, Args: routerArgs(m.cfg),
+		DataDir: m.cfg.DataDir, HTTPAddr: m.cfg.HTTPAddr, HTTPSAddr: m.cfg.HTTPSAddr, ACME: m.cfg.ACME,
+		Logger: m.logger.With("part", "router"),
 	}
 	c, err := router.Ensure(ctx, m.spawn)
 	if err != nil {
@@ -186,7 +190,8 @@ func (m *Main) serveAPI() error {
 	}
 	m.apiLn = ln
 	api := httpapi.New(httpapi.Config{
-		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
+		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Edge: m.orch, Certificates: m.orch,
+		Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
 		Logs: m.logs.service,
 	})
@@ -263,4 +268,25 @@ func (m *Main) Close() error {
 func isLoopback(a net.Addr) bool {
 	t, ok := a.(*net.TCPAddr)
 	return ok && t.IP.IsLoopback()
+}
+
+// routerArgs are the arguments `jack router` is started with.
+func routerArgs(cfg Config) []string {
+	args := []string{"router", "--data", cfg.DataDir, "--http", cfg.HTTPAddr}
+	if cfg.HTTPSAddr != "" {
+		args = append(args, "--https", cfg.HTTPSAddr)
+		if cfg.ACME.DirectoryURL != "" {
+			args = append(args, "--acme-ca", cfg.ACME.DirectoryURL)
+		}
+		if cfg.ACME.Email != "" {
+			args = append(args, "--acme-email", cfg.ACME.Email)
+		}
+		if cfg.ACME.CACertFile != "" {
+			args = append(args, "--acme-ca-cert", cfg.ACME.CACertFile)
+		}
+		if cfg.ACME.RenewBefore != 0 {
+			args = append(args, "--acme-renew-before", cfg.ACME.RenewBefore.String())
+		}
+	}
+	return args
 }

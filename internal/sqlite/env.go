@@ -11,7 +11,7 @@ import (
 
 // envColumns are the columns scanEnv reads, from environments e joined
 // with apps a.
-const envColumns = `e.id, e.app_id, a.name, e.name, e.tier, e.strategy, e.config, e.scale, e.release, e.created_at`
+const envColumns = `e.id, e.app_id, a.name, e.name, e.tier, e.strategy, e.config, e.scale, e.release, e.created_at, e.edge`
 
 // CreateEnv stores a new environment of env.AppID and sets its ID, App and
 // CreatedAt; its domains are stored, and left in env, normalized.
@@ -38,13 +38,17 @@ func (db *DB) CreateEnv(ctx context.Context, env *jack.Environment) error {
 		if err != nil {
 			return err
 		}
+		edge, err := encodeJSON(env.Edge)
+		if err != nil {
+			return err
+		}
 		if env.CreatedAt.IsZero() {
 			env.CreatedAt = tx.now
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO environments
-			(app_id, name, tier, strategy, config, scale, release, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			env.AppID, env.Name, env.Tier, env.Strategy, config, scale, env.Release, formatTime(env.CreatedAt))
+			(app_id, name, tier, strategy, config, scale, release, created_at, edge)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			env.AppID, env.Name, env.Tier, env.Strategy, config, scale, env.Release, formatTime(env.CreatedAt), edge)
 		if err != nil {
 			return fmt.Errorf("insert environment %s/%s: %w", app.Name, env.Name, err)
 		}
@@ -103,18 +107,17 @@ func (db *DB) ListEnvs(ctx context.Context, app string) ([]*jack.Environment, er
 	return envs, err
 }
 
-// UpdateEnv saves Tier, Domains, Strategy, Config, Scale and Release.
-// ENOTFOUND if the environment is gone, ECONFLICT if a domain is taken.
+// UpdateEnv saves Tier, Strategy, Config, Scale and Release. Domains and
+// edge settings are left as stored: they change with SetDomains,
+// SwapDomains and SetEdge, so that a deployment ending meanwhile does not
+// undo them. ENOTFOUND if the environment is gone.
 func (db *DB) UpdateEnv(ctx context.Context, env *jack.Environment) error {
 	if err := env.Validate(); err != nil {
 		return err
 	}
-	domains := normalizeDomains(env.Domains)
 	return db.write(ctx, func(tx *tx) error {
-		if _, err := findEnvByID(ctx, tx, env.ID); err != nil {
-			return err
-		}
-		if err := checkDomainsFree(ctx, tx, env.ID, domains); err != nil {
+		stored, err := findEnvByID(ctx, tx, env.ID)
+		if err != nil {
 			return err
 		}
 		config, scale, err := encodeEnvMaps(env)
@@ -127,10 +130,7 @@ func (db *DB) UpdateEnv(ctx context.Context, env *jack.Environment) error {
 			env.Tier, env.Strategy, config, scale, env.Release, env.ID); err != nil {
 			return fmt.Errorf("update environment %d: %w", env.ID, err)
 		}
-		if err := replaceDomains(ctx, tx, env.ID, domains); err != nil {
-			return err
-		}
-		env.Domains = domains
+		env.Domains, env.Edge = stored.Domains, stored.Edge
 		return nil
 	})
 }
@@ -180,8 +180,9 @@ func findEnvByID(ctx context.Context, tx *tx, id int64) (*jack.Environment, erro
 func scanEnv(s scanner) (*jack.Environment, error) {
 	var env jack.Environment
 	var config, scale, created string
+	var edge string
 	if err := s.Scan(&env.ID, &env.AppID, &env.App, &env.Name, &env.Tier, &env.Strategy,
-		&config, &scale, &env.Release, &created); err != nil {
+		&config, &scale, &env.Release, &created, &edge); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
@@ -196,6 +197,9 @@ func scanEnv(s scanner) (*jack.Environment, error) {
 	}
 	if env.CreatedAt, err = parseTime(created); err != nil {
 		return nil, err
+	}
+	if err := decodeJSON(edge, &env.Edge); err != nil {
+		return nil, fmt.Errorf("decode edge settings of environment %d: %w", env.ID, err)
 	}
 	env.Domains = []string{}
 	return &env, nil

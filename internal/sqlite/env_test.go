@@ -63,11 +63,17 @@ func TestEnvs_RoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	if updated.Tier != jack.TierWorker || updated.Strategy != "" || updated.Release != 7 ||
-		!reflect.DeepEqual(updated.Domains, []string{"api.example.com"}) ||
 		!reflect.DeepEqual(updated.Config, got.Config) || !reflect.DeepEqual(updated.Scale, got.Scale) {
 		t.Fatalf("after UpdateEnv: %+v", updated)
 	}
-
+	// Domains change only through SetDomains, so a deployment that ends
+	// with UpdateEnv never undoes a domain change made meanwhile.
+	if !reflect.DeepEqual(updated.Domains, wantDomains) || !reflect.DeepEqual(got.Domains, wantDomains) {
+		t.Errorf("UpdateEnv changed the domains to %q (returned %q), want them kept as %q", updated.Domains, got.Domains, wantDomains)
+	}
+	if err := db.SetDomains(ctx, got.ID, []string{"api.example.com"}); err != nil {
+		t.Fatal(err)
+	}
 	// The old domains are free again.
 	mustCreateEnv(t, db, app, "staging", "notes.example.com")
 }
@@ -134,15 +140,14 @@ func TestCreateEnv_DomainTakenAcrossApps(t *testing.T) {
 	mustCreateEnv(t, db, blog, "other", "www.x.com")
 }
 
-func TestUpdateEnv_DomainTaken(t *testing.T) {
+func TestSetDomains_DomainTaken(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpenDB(t)
 	app := mustCreateApp(t, db, "notes")
 	mustCreateEnv(t, db, app, "staging", "staging.x.com")
 	prod := mustCreateEnv(t, db, app, "production", "x.com")
 
-	prod.Domains = []string{"x.com", "staging.x.com"}
-	err := db.UpdateEnv(ctx, prod)
+	err := db.SetDomains(ctx, prod.ID, []string{"x.com", "staging.x.com"})
 	assertError(t, err, jack.ECONFLICT, "domain staging.x.com is already used by notes/staging")
 	got, err := db.FindEnv(ctx, "notes", "production")
 	if err != nil {

@@ -1,0 +1,249 @@
+package router
+
+import (
+	"bufio"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+)
+
+// The access log is one JSON object per line in DATA/router-access.ndjson,
+// renamed to router-access.ndjson.1 (replacing the previous one) once it
+// passes accessLogLimit. Its fields are a contract with the log collector:
+// time (RFC 3339 with nanoseconds), env ("app/env", "" for unknown hosts),
+// host, method, path, status, bytes, duration_ms, instance (the upstream's
+// container ID, "" for static files and the router's own answers),
+// request_id and client (the client's IP address).
+const (
+	accessLogName      = "router-access.ndjson"
+	defaultAccessLimit = 64 << 20
+	accessQueue        = 16384 // records waiting for the writer
+)
+
+// accessRecord is one request, as logged.
+type accessRecord struct {
+	Time      time.Time
+	Env       string
+	Host      string
+	Method    string
+	Path      string
+	Status    int
+	Bytes     int64
+	Duration  time.Duration
+	Instance  string
+	RequestID string
+	Client    string
+}
+
+// accessLog writes records from a queue in its own goroutine, so that the
+// request path never waits for the disk: when the queue is full the record
+// is dropped and counted.
+type accessLog struct {
+	path    string
+	limit   int64
+	logger  *slog.Logger
+	queue   chan accessRecord
+	written atomic.Int64
+	dropped atomic.Int64
+	done    chan struct{}
+	once    sync.Once
+}
+
+// openAccessLog starts the writer of the access log at path, rotated past
+// limit bytes (0: 64 MiB).
+func openAccessLog(path string, limit int64, logger *slog.Logger) *accessLog {
+	if limit <= 0 {
+		limit = defaultAccessLimit
+	}
+	l := &accessLog{path: path, limit: limit, logger: logger, queue: make(chan accessRecord, accessQueue), done: make(chan struct{})}
+	go l.run()
+	return l
+}
+
+// add queues a record without waiting.
+func (l *accessLog) add(rec accessRecord) {
+	select {
+	case l.queue <- rec:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+func (l *accessLog) counters() AccessLogCounters {
+	return AccessLogCounters{Written: l.written.Load(), Dropped: l.dropped.Load()}
+}
+
+// close writes what is queued and stops the writer.
+func (l *accessLog) close() {
+	l.once.Do(func() { close(l.queue) })
+	<-l.done
+}
+
+// run writes queued records, flushing whenever the queue runs empty.
+func (l *accessLog) run() {
+	defer close(l.done)
+	f := &accessLogFile{path: l.path, limit: l.limit, logger: l.logger}
+	defer f.close()
+	line := make([]byte, 0, 512)
+	write := func(rec *accessRecord) {
+		line = appendRecord(line[:0], rec)
+		if f.write(line) {
+			l.written.Add(1)
+		} else {
+			l.dropped.Add(1)
+		}
+	}
+	for rec := range l.queue {
+		write(&rec)
+	more:
+		for n := 1; ; n++ {
+			if n%64 == 0 {
+				runtime.Gosched() // a long batch must not hold a processor from requests
+			}
+			select {
+			case next, ok := <-l.queue:
+				if !ok {
+					return
+				}
+				write(&next)
+			default:
+				break more
+			}
+		}
+		f.flush()
+	}
+}
+
+// accessLogFile is the open access log, rotated by size.
+type accessLogFile struct {
+	path      string
+	limit     int64
+	logger    *slog.Logger
+	file      *os.File
+	w         *bufio.Writer
+	size      int64
+	retryOpen time.Time
+}
+
+// write appends a line, opening or rotating the file as needed, and
+// reports whether it did.
+func (f *accessLogFile) write(line []byte) bool {
+	if f.file != nil && f.size > 0 && f.size+int64(len(line)) > f.limit {
+		f.close()
+		if err := os.Rename(f.path, f.path+".1"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			f.logger.Warn("could not rotate the access log", "err", err)
+		}
+	}
+	if f.file == nil && !f.open() {
+		return false
+	}
+	if _, err := f.w.Write(line); err != nil {
+		f.logger.Warn("could not write the access log", "err", err)
+		f.close()
+		return false
+	}
+	f.size += int64(len(line))
+	return true
+}
+
+func (f *accessLogFile) open() bool {
+	if time.Now().Before(f.retryOpen) {
+		return false
+	}
+	file, err := os.OpenFile(f.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		f.logger.Error("could not open the access log; records are dropped until it opens", "path", f.path, "err", err)
+		f.retryOpen = time.Now().Add(5 * time.Second)
+		return false
+	}
+	f.file, f.w, f.size = file, bufio.NewWriterSize(file, 64<<10), 0
+	if st, err := file.Stat(); err == nil {
+		f.size = st.Size()
+	}
+	return true
+}
+
+func (f *accessLogFile) flush() {
+	if f.w != nil {
+		if err := f.w.Flush(); err != nil {
+			f.logger.Warn("could not write the access log", "err", err)
+			f.close()
+		}
+	}
+}
+
+func (f *accessLogFile) close() {
+	if f.file != nil {
+		f.w.Flush()
+		f.file.Close()
+		f.file, f.w = nil, nil
+	}
+}
+
+// appendRecord appends rec as one JSON line.
+func appendRecord(b []byte, r *accessRecord) []byte {
+	b = append(b, `{"time":"`...)
+	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","env":`...)
+	b = appendJSONString(b, r.Env)
+	b = append(b, `,"host":`...)
+	b = appendJSONString(b, r.Host)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, r.Method)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, r.Path)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(r.Status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, r.Bytes, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, float64(r.Duration.Microseconds())/1000, 'f', 3, 64)
+	b = append(b, `,"instance":`...)
+	b = appendJSONString(b, r.Instance)
+	b = append(b, `,"request_id":`...)
+	b = appendJSONString(b, r.RequestID)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, r.Client)
+	return append(b, "}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as a JSON string; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xf])
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

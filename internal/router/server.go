@@ -1,0 +1,370 @@
+package router
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// edgeServer serves HTTP/1.x on plain TCP connections. Each connection has
+// one goroutine that reads a request (with net/http's own parser,
+// http.ReadRequest), has the Proxy answer it, and writes the answer's head
+// and body through one buffer, so that a small answer leaves in one system
+// call. It keeps what a proxy needs of net/http's server (header and idle
+// timeouts, header size limit, keep-alive and its end, Expect:
+// 100-continue, chunked answers and trailers, hijacking for upgrades) and
+// leaves out what costs a proxy time: a goroutine per request reading
+// ahead, a context per request, sorting headers, three layers of buffers.
+// HTTPS (and HTTP/2) goes through net/http's server.
+type edgeServer struct {
+	proxy             *Proxy
+	logger            *slog.Logger
+	readHeaderTimeout time.Duration
+	idleTimeout       time.Duration
+	maxHeaderBytes    int64
+
+	mu       sync.Mutex
+	conns    map[*edgeConn]struct{}
+	listener net.Listener
+	closing  atomic.Bool // answers close their connections; idle ones are closed
+	wg       sync.WaitGroup
+}
+
+func newPlainServer(p *Proxy, logger *slog.Logger) *edgeServer {
+	return &edgeServer{
+		proxy: p, logger: logger, readHeaderTimeout: readHeaderTimeout, idleTimeout: idleTimeout,
+		maxHeaderBytes: maxHeaderBytes, conns: map[*edgeConn]struct{}{},
+	}
+}
+
+// Serve accepts connections on ln until it is closed. It returns
+// http.ErrServerClosed after Shutdown or Close.
+func (s *edgeServer) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	s.listener = ln
+	s.mu.Unlock()
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() {
+				return http.ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, syscall.EMFILE) {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				s.logger.Warn("accept failed; retrying", "err", err, "in", backoff)
+				time.Sleep(backoff)
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		c := s.newConn(conn)
+		if c == nil {
+			conn.Close()
+			continue
+		}
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			c.serve()
+		}()
+	}
+}
+
+// Shutdown stops accepting, closes idle connections, and waits for the
+// answers in flight (each then closes its connection) until ctx ends.
+func (s *edgeServer) Shutdown(ctx context.Context) error {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.closeIdle()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// Close closes the listener and every connection at once.
+func (s *edgeServer) Close() {
+	s.closing.Store(true)
+	s.mu.Lock()
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	for c := range s.conns {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+}
+
+// closeIdle closes the connections waiting for their next request.
+func (s *edgeServer) closeIdle() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c := range s.conns {
+		if c.idle.Load() {
+			c.conn.Close()
+		}
+	}
+}
+
+// edgeConn is one client connection.
+type edgeConn struct {
+	srv    *edgeServer
+	conn   net.Conn
+	lr     limitedConn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	remote string
+	idle   atomic.Bool // waiting for a request
+	resp   edgeResponse
+	watch  clientWatch
+}
+
+func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	c := &edgeConn{srv: s, conn: conn, remote: conn.RemoteAddr().String()}
+	c.lr.Conn, c.lr.remaining = conn, noLimit
+	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
+	c.idle.Store(true)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing.Load() {
+		return nil
+	}
+	s.conns[c] = struct{}{}
+	return c
+}
+
+// limitedConn reads from a connection, refusing past a limit: it bounds
+// the bytes a request's head may take.
+type limitedConn struct {
+	net.Conn
+	remaining int64
+}
+
+func (l *limitedConn) Read(p []byte) (int, error) {
+	if l.remaining <= 0 {
+		return 0, errHeadTooLarge
+	}
+	if int64(len(p)) > l.remaining {
+		p = p[:l.remaining]
+	}
+	n, err := l.Conn.Read(p)
+	l.remaining -= int64(n)
+	return n, err
+}
+
+var errHeadTooLarge = errors.New("request head too large")
+
+// noLimit is the read limit while a body is read.
+const noLimit = 1 << 62
+
+// serve answers requests on the connection until it closes, a request asks
+// to close it, or the server shuts down.
+func (c *edgeConn) serve() {
+	hijacked := false
+	defer func() {
+		if r := recover(); r != nil && r != http.ErrAbortHandler {
+			c.srv.logger.Error("panic serving a request", "client", c.remote, "panic", r)
+		}
+		c.srv.mu.Lock()
+		delete(c.srv.conns, c)
+		c.srv.mu.Unlock()
+		if !hijacked {
+			c.conn.Close()
+			c.releaseWriter()
+		}
+	}()
+	for {
+		c.idle.Store(true)
+		if c.srv.closing.Load() {
+			return
+		}
+		if c.br.Buffered() == 0 {
+			c.conn.SetReadDeadline(time.Now().Add(c.srv.idleTimeout))
+			if _, err := c.br.Peek(1); err != nil {
+				return // closed, or idle too long
+			}
+		}
+		c.idle.Store(false)
+		if c.bw == nil {
+			c.bw = writerPool.Get().(*bufio.Writer)
+			c.bw.Reset(c.conn)
+		}
+		c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
+		c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
+		req, err := http.ReadRequest(c.br)
+		c.lr.remaining = noLimit
+		if err != nil {
+			c.refuse(err)
+			return
+		}
+		if req.ContentLength != 0 {
+			// A body may take its time; the next request's wait sets the
+			// idle deadline again.
+			c.conn.SetReadDeadline(time.Time{})
+		}
+		if status, msg := checkRequest(req); status != 0 {
+			c.writeError(status, msg)
+			return
+		}
+		req.RemoteAddr = c.remote
+		keep, wasHijacked := c.answer(req)
+		if wasHijacked {
+			hijacked = true
+			return
+		}
+		if !keep {
+			c.bw.Flush()
+			return
+		}
+		if c.br.Buffered() == 0 {
+			if err := c.bw.Flush(); err != nil {
+				return
+			}
+			c.releaseWriter() // an idle connection holds no write buffer
+		}
+	}
+}
+
+// writerPool lends connections their write buffers while they answer.
+var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+
+func (c *edgeConn) releaseWriter() {
+	if c.bw != nil {
+		c.bw.Reset(nil)
+		writerPool.Put(c.bw)
+		c.bw = nil
+	}
+}
+
+// refuse answers a request that did not parse, as net/http's server does.
+func (c *edgeConn) refuse(err error) {
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+		// The client closed the connection between requests.
+	case errors.As(err, &ne) && ne.Timeout():
+		// Slow or silent client: nothing worth answering.
+	case errors.Is(err, errHeadTooLarge):
+		c.writeError(http.StatusRequestHeaderFieldsTooLarge, "request header fields too large")
+	default:
+		msg := err.Error()
+		if strings.Contains(msg, "unsupported protocol version") || strings.Contains(msg, "malformed HTTP version") {
+			c.writeError(http.StatusHTTPVersionNotSupported, "unsupported protocol version")
+			return
+		}
+		c.writeError(http.StatusBadRequest, "bad request")
+	}
+}
+
+// checkRequest applies the checks net/http's server makes beyond parsing.
+// It returns a status and message for a request to refuse, else 0.
+func checkRequest(req *http.Request) (int, string) {
+	if req.ProtoMajor != 1 {
+		return http.StatusHTTPVersionNotSupported, "unsupported protocol version"
+	}
+	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != http.MethodConnect {
+		return http.StatusBadRequest, "missing required Host header"
+	}
+	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
+		return http.StatusBadRequest, "malformed Host header"
+	}
+	for k, vv := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return http.StatusBadRequest, "invalid header name"
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return http.StatusBadRequest, "invalid header value"
+			}
+		}
+	}
+	if expect := req.Header["Expect"]; len(expect) > 0 && !(len(expect) == 1 && strings.EqualFold(expect[0], "100-continue") && req.ProtoAtLeast(1, 1)) {
+		return http.StatusExpectationFailed, "unsupported Expect"
+	}
+	return 0, ""
+}
+
+// writeError writes a plain answer and leaves the connection to close.
+func (c *edgeConn) writeError(status int, msg string) {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		c.bw.Reset(c.conn)
+	}
+	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c.bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
+		status, http.StatusText(status), len(msg)+len(http.StatusText(status))+2, http.StatusText(status)+": "+msg)
+	c.bw.Flush()
+}
+
+// answer has the proxy answer req and reports whether the connection can
+// carry another request, and whether the proxy took it over.
+func (c *edgeConn) answer(req *http.Request) (keep, hijacked bool) {
+	w := &c.resp
+	w.reset(c, req)
+	if req.Body != nil && req.Body != http.NoBody {
+		w.body.r = req.Body
+		w.body.w = w
+		w.body.expect = len(req.Header["Expect"]) > 0
+		req.Body = &w.body
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				if r != http.ErrAbortHandler {
+					c.srv.logger.Error("panic serving a request", "client", c.remote, "path", req.URL.Path, "panic", r)
+				}
+				w.closeAfter = true
+				w.aborted = true
+			}
+		}()
+		c.srv.proxy.ServeHTTP(w, req)
+	}()
+	if w.hijacked {
+		return false, true
+	}
+	if w.aborted {
+		return false, false // the answer is cut: its connection ends
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	w.finish()
+	if w.err != nil || w.closeAfter {
+		return false, false
+	}
+	if req.Body != nil && req.Body != http.NoBody && !w.body.eof {
+		return false, false // an unread body stands between us and the next request
+	}
+	return true, false
+}

@@ -1,0 +1,208 @@
+package router
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jack-paas/jack"
+)
+
+// dialFront opens a raw connection to a test front.
+func dialFront(t *testing.T, f *testFront) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", f.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	return conn, bufio.NewReader(conn)
+}
+
+func readAnswer(t *testing.T, br *bufio.Reader, method string) (*http.Response, string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("read answer: %v", err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("read body: %v", err)
+	}
+	resp.Body.Close()
+	return resp, string(body)
+}
+
+func TestPlainServerAnswersPipelinedRequestsInOrder(t *testing.T) {
+	b := newBackend(t, "b")
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+	conn, br := dialFront(t, f)
+	io.WriteString(conn, "GET /one HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\n\r\nHEAD /three HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /four HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n")
+	for _, want := range []string{"/one", "/two", "", "/four"} {
+		method := "GET"
+		if want == "" {
+			method = "HEAD"
+		}
+		resp, body := readAnswer(t, br, method)
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d", want, resp.StatusCode)
+		}
+		if want == "" {
+			if body != "" || resp.ContentLength <= 0 {
+				t.Errorf("HEAD: body %q, length %d; want no body and the GET's length", body, resp.ContentLength)
+			}
+			continue
+		}
+		var s seen
+		jsonDecode(t, []byte(body), &s)
+		if s.URI != want {
+			t.Errorf("answer for %s came for %s", want, s.URI)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after Connection: close the connection stayed open (%v)", err)
+	}
+}
+
+func TestPlainServerSpeaksHTTP10AndExpectContinue(t *testing.T) {
+	b := newBackend(t, "b")
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+
+	conn, br := dialFront(t, f)
+	io.WriteString(conn, "GET /a HTTP/1.0\r\nHost: shop.test\r\nConnection: keep-alive\r\n\r\n")
+	resp, _ := readAnswer(t, br, "GET")
+	if resp.StatusCode != 200 || resp.Header.Get("Connection") != "keep-alive" || resp.ContentLength <= 0 {
+		t.Errorf("HTTP/1.0 keep-alive: %d, Connection %q, length %d", resp.StatusCode, resp.Header.Get("Connection"), resp.ContentLength)
+	}
+	io.WriteString(conn, "GET /b HTTP/1.0\r\nHost: shop.test\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("second HTTP/1.0 request: %d", resp.StatusCode)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("HTTP/1.0 without keep-alive left the connection open (%v)", err)
+	}
+
+	conn, br = dialFront(t, f)
+	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 Continue") {
+		t.Fatalf("Expect: 100-continue got %q, %v", line, err)
+	}
+	br.ReadString('\n')
+	io.WriteString(conn, "hello")
+	if resp, body := readAnswer(t, br, "POST"); resp.StatusCode != 200 || backendOf(t, body) != "b" {
+		t.Errorf("after 100 Continue: %d %q", resp.StatusCode, body)
+	}
+	conn, br = dialFront(t, f)
+	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "POST"); resp.StatusCode != http.StatusExpectationFailed {
+		t.Errorf("unknown Expect: %d, want 417", resp.StatusCode)
+	}
+}
+
+func TestPlainServerRefusesBadRequestsAndKeepsServing(t *testing.T) {
+	b := newBackend(t, "b")
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+	for req, want := range map[string]int{
+		"GET / HTTP/1.1\r\n\r\n": 400, // no Host
+		"GET / HTTP/1.1\r\nHost: shop.test\r\nHost: other.test\r\n\r\n":                        400,
+		"GET / HTTP/1.1\r\nHost: shop test\r\n\r\n":                                            400,
+		"GET / HTTP/1.1\r\nHost: shop.test\r\n Folded: x\r\n\r\n":                              400,
+		"GET / HTTP/2.0\r\nHost: shop.test\r\n\r\n":                                            505,
+		"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n":                                                     505,
+		"GET / HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: gzip\r\n\r\n":                 501,
+		"POST / HTTP/1.1\r\nHost: shop.test\r\nContent-Length: -1\r\n\r\n":                     400,
+		"POST / HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n": 400,
+	} {
+		resp, _ := rawRequest(t, f.Listener.Addr().String(), req)
+		if resp.StatusCode != want && !(want == 501 && resp.StatusCode == 400) {
+			t.Errorf("%q: %d, want %d", req, resp.StatusCode, want)
+		}
+	}
+	if status, body := get(t, f.Client(), f.URL, "shop.test"); status != 200 || backendOf(t, body) != "b" {
+		t.Errorf("after bad requests: %d %q", status, body)
+	}
+}
+
+func TestPlainServerTimesOutSlowHeadersAndIdleConnections(t *testing.T) {
+	p, f := newTestProxy(t, func(s *edgeServer) {
+		s.readHeaderTimeout = 100 * time.Millisecond
+		s.idleTimeout = 200 * time.Millisecond
+	})
+	setRoutes(t, p, 1, jack.Route{Env: "shop/prod", Hosts: []string{"shop.test"}})
+	conn, br := dialFront(t, f)
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: sh") // and nothing more
+	start := time.Now()
+	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) > 5*time.Second {
+		t.Errorf("slow header: %v after %s; want the connection closed", err, time.Since(start))
+	}
+	conn, br = dialFront(t, f)
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	readAnswer(t, br, "GET")
+	start = time.Now()
+	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) < 150*time.Millisecond {
+		t.Errorf("idle: %v after %s; want the connection closed after the idle timeout", err, time.Since(start))
+	}
+}
+
+func TestPlainServerShutdownClosesIdleAndFinishesActive(t *testing.T) {
+	slow := newBlockingBackend(t)
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+	idle, idleBr := dialFront(t, f)
+	_ = idle
+	busy, busyBr := dialFront(t, f)
+	io.WriteString(busy, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	done := make(chan error, 1)
+	go func() { done <- f.server.Shutdown(t.Context()) }()
+	if _, err := idleBr.ReadByte(); err != io.EOF {
+		t.Errorf("idle connection at shutdown: %v, want closed", err)
+	}
+	close(slow.release)
+	resp, body := readAnswer(t, busyBr, "GET")
+	if resp.StatusCode != 200 || body != "released" || !resp.Close {
+		t.Errorf("request in flight at shutdown: %d %q, close %v; want it answered, then the connection closed", resp.StatusCode, body, resp.Close)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestPlainServerCutsTheAppsRequestWhenTheClientLeaves(t *testing.T) {
+	slow := newBlockingBackend(t)
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+	conn, _ := dialFront(t, f)
+	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	conn.Close()
+	select {
+	case <-slow.canceled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the app's request ran on after its client left")
+	}
+	waitFor(t, "the request to leave", func() bool { return p.InFlight("slow") == 0 })
+
+	// A client that stays gets its answer, however long it takes.
+	conn, br := dialFront(t, f)
+	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	time.Sleep(watchAfter + 200*time.Millisecond)
+	close(slow.release)
+	if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "released" {
+		t.Errorf("a patient client got %d %q", resp.StatusCode, body)
+	}
+	io.WriteString(conn, "GET /again HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		t.Errorf("the connection after a watched request: %d", resp.StatusCode)
+	}
+}
