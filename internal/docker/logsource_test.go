@@ -183,6 +183,20 @@ func TestStopLetsTheCollectorReadBeforeRemoving(t *testing.T) {
 	r, cli := newRuntime(t)
 	image := dockertest.BuildGoImage(t, cli, dockertest.TestApp, logsImageTag)
 	c := start(t, r, webSpec(image, 1))
+	// Stopped before it has set up its SIGTERM handler, the app would die
+	// without its last line: wait until it answers.
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		resp, err := http.Get("http://" + c.Address + "/health")
+		if err == nil {
+			resp.Body.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the app never answered: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	var lastLine string
 	r.BeforeRemove = func(ctx context.Context, id string) {
 		s, err := r.OpenLogs(ctx, id, time.Time{})
