@@ -37,18 +37,38 @@ func (o *Orchestrator) manifest(ctx context.Context, req *jack.DeployRequest) (*
 	return m, name, req.Manifest, nil
 }
 
+// imageManifestCacheSize bounds how many images' /jack.yaml are kept in
+// memory.
+const imageManifestCacheSize = 256
+
 // imageManifest reads /jack.yaml out of an image; found is false when the
-// image has none (or the runtime can't read images).
+// image has none (or the runtime can't read images). What an image holds
+// never changes, so each image is read once: reading means creating a
+// container, which would otherwise cost every deploy of it that time.
 func (o *Orchestrator) imageManifest(ctx context.Context, imageID string) (m *jack.Manifest, text string, found bool, err error) {
 	reader, ok := o.runtime.(jack.OneOffRuntime)
 	if !ok {
 		return nil, "", false, nil
 	}
-	data, err := reader.ReadImageFile(ctx, imageID, imageManifestPath)
-	if jack.ErrorCode(err) == jack.ENOTFOUND {
+	o.mu.Lock()
+	data, cached := o.imageManifests[imageID]
+	o.mu.Unlock()
+	if !cached {
+		data, err = reader.ReadImageFile(ctx, imageID, imageManifestPath)
+		if jack.ErrorCode(err) == jack.ENOTFOUND {
+			data, err = nil, nil
+		} else if err != nil {
+			return nil, "", false, err
+		}
+		o.mu.Lock()
+		if o.imageManifests == nil || len(o.imageManifests) >= imageManifestCacheSize {
+			o.imageManifests = map[string][]byte{}
+		}
+		o.imageManifests[imageID] = data
+		o.mu.Unlock()
+	}
+	if data == nil {
 		return nil, "", false, nil
-	} else if err != nil {
-		return nil, "", false, err
 	}
 	m, err = jack.ParseManifest("jack.yaml (in the image)", data)
 	if err != nil {

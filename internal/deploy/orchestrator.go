@@ -57,10 +57,12 @@ type Orchestrator struct {
 	checker      checkerConfig // see checker.go
 	onEvent      func(envID int64)
 
-	mu       sync.Mutex // guards envs, their instances, and running deployments
-	envs     map[int64]*envState
-	running  map[int64]*jack.Deployment
-	watchers watchers
+	mu      sync.Mutex // guards envs, their instances, and running deployments
+	envs    map[int64]*envState
+	running map[int64]*jack.Deployment
+	// imageManifests caches each image's /jack.yaml (nil: it has none).
+	imageManifests map[string][]byte
+	watchers       watchers
 	// cronRunning counts the runs going of each cron job, by cronKey.
 	cronRunning map[string]int
 
