@@ -191,42 +191,15 @@ func (r *Runtime) oneOffConfig(spec *jack.OneOffSpec) (*container.Config, *conta
 	if len(spec.Entrypoint) > 0 {
 		config.Entrypoint = spec.Entrypoint
 	}
-	noInit := false
-	host := &container.HostConfig{
-		LogConfig: container.LogConfig{
-			Type:   logDriver,
-			Config: map[string]string{"max-size": logMaxSize, "max-file": logMaxFiles},
-		},
-		Init:      &noInit,
-		Resources: container.Resources{Memory: spec.Memory, NanoCPUs: int64(spec.CPUs * 1e9)},
-	}
-	if spec.Memory > 0 {
-		host.MemorySwap = spec.Memory
-	}
+	host := hostConfig(spec.Memory, spec.CPUs)
 	return config, host
 }
 
 // oneOffLabels returns the labels of a one-off container: Jack's, with the
 // kind, and its name as the process.
 func (r *Runtime) oneOffLabels(spec *jack.OneOffSpec) map[string]string {
-	owner := spec.Owner
-	if owner == "" {
-		owner = r.owner
-	}
-	labels := map[string]string{
-		jack.LabelManaged:    "true",
-		jack.LabelOwner:      owner,
-		jack.LabelApp:        spec.App,
-		jack.LabelEnv:        spec.Env,
-		jack.LabelProcess:    spec.Name,
-		jack.LabelKind:       spec.Kind,
-		jack.LabelRelease:    fmt.Sprint(spec.Release),
-		jack.LabelVersion:    spec.Version,
-		jack.LabelDeployment: fmt.Sprint(spec.Deployment),
-	}
-	for k, v := range r.ExtraLabels {
-		labels[k] = v
-	}
+	labels := r.baseLabels(spec.Owner, spec.App, spec.Env, spec.Name, spec.Release, spec.Version, spec.Deployment)
+	labels[jack.LabelKind] = spec.Kind
 	return labels
 }
 

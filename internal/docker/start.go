@@ -130,23 +130,50 @@ func (r *Runtime) containerConfig(spec *jack.InstanceSpec) (*container.Config, *
 	if len(spec.Entrypoint) > 0 {
 		config.Entrypoint = spec.Entrypoint
 	}
+	host := hostConfig(spec.Memory, spec.CPUs)
+	host.RestartPolicy = container.RestartPolicy{Name: container.RestartPolicyDisabled}
+	return config, host
+}
+
+// hostConfig returns what the host config of every container Jack runs
+// shares: bounded log files in the driver the collector reads, no init
+// process, and the resource limits.
+func hostConfig(memory int64, cpus float64) *container.HostConfig {
 	noInit := false
 	host := &container.HostConfig{
-		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyDisabled},
 		LogConfig: container.LogConfig{
 			Type:   logDriver,
 			Config: map[string]string{"max-size": logMaxSize, "max-file": logMaxFiles},
 		},
-		Init: &noInit,
-		Resources: container.Resources{
-			Memory:   spec.Memory,
-			NanoCPUs: int64(spec.CPUs * 1e9),
-		},
+		Init:      &noInit,
+		Resources: container.Resources{Memory: memory, NanoCPUs: int64(cpus * 1e9)},
 	}
-	if spec.Memory > 0 {
-		host.MemorySwap = spec.Memory // a limit, not a hint: no swapping past it
+	if memory > 0 {
+		host.MemorySwap = memory // a limit, not a hint: no swapping past it
 	}
-	return config, host
+	return host
+}
+
+// baseLabels returns the labels every container Jack runs carries, with the
+// runtime's extra labels; owner "" means the runtime's.
+func (r *Runtime) baseLabels(owner, app, env, process string, release int, version string, deployment int64) map[string]string {
+	if owner == "" {
+		owner = r.owner
+	}
+	labels := map[string]string{
+		jack.LabelManaged:    "true",
+		jack.LabelOwner:      owner,
+		jack.LabelApp:        app,
+		jack.LabelEnv:        env,
+		jack.LabelProcess:    process,
+		jack.LabelRelease:    strconv.Itoa(release),
+		jack.LabelVersion:    version,
+		jack.LabelDeployment: strconv.FormatInt(deployment, 10),
+	}
+	for k, v := range r.ExtraLabels {
+		labels[k] = v
+	}
+	return labels
 }
 
 // labelStopTimeout keeps an instance's stop timeout exactly (the engine
@@ -156,28 +183,12 @@ const labelStopTimeout = "dev.jack.stop-timeout"
 // labels returns the labels of an instance's container. The owner is the
 // spec's, else the runtime's.
 func (r *Runtime) labels(spec *jack.InstanceSpec) map[string]string {
-	owner := spec.Owner
-	if owner == "" {
-		owner = r.owner
-	}
-	labels := map[string]string{
-		jack.LabelManaged:    "true",
-		jack.LabelOwner:      owner,
-		jack.LabelApp:        spec.App,
-		jack.LabelEnv:        spec.Env,
-		jack.LabelProcess:    spec.Process,
-		jack.LabelSlot:       strconv.Itoa(spec.Slot),
-		jack.LabelRelease:    strconv.Itoa(spec.Release),
-		jack.LabelVersion:    spec.Version,
-		jack.LabelDeployment: strconv.FormatInt(spec.Deployment, 10),
-		jack.LabelSpec:       spec.Spec,
-		jack.LabelPort:       strconv.Itoa(spec.Port),
-		labelStopTimeout:     spec.StopTimeout.String(),
-		jack.LabelKind:       jack.KindInstance,
-	}
-	for k, v := range r.ExtraLabels {
-		labels[k] = v
-	}
+	labels := r.baseLabels(spec.Owner, spec.App, spec.Env, spec.Process, spec.Release, spec.Version, spec.Deployment)
+	labels[jack.LabelSlot] = strconv.Itoa(spec.Slot)
+	labels[jack.LabelSpec] = spec.Spec
+	labels[jack.LabelPort] = strconv.Itoa(spec.Port)
+	labels[labelStopTimeout] = spec.StopTimeout.String()
+	labels[jack.LabelKind] = jack.KindInstance
 	return labels
 }
 
