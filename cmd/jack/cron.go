@@ -20,11 +20,7 @@ func newCronCommand(c *cli) *cobra.Command {
 		Short: "List an environment's cron jobs with their next and last runs",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}

@@ -23,11 +23,7 @@ func newDomainsCommand(c *cli) *cobra.Command {
 		Short: "List an environment's domains and their certificates; add and remove domains",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}

@@ -16,11 +16,7 @@ func init() { register(newDrainsCommand) }
 func newDrainsCommand(c *cli) *cobra.Command {
 	var asJSON bool
 	list := func(ctx context.Context, cmd *cobra.Command, args []string) error {
-		app, env, err := parseRef(args[0])
-		if err != nil {
-			return err
-		}
-		api, err := c.client()
+		api, app, env, err := c.envClient(args[0])
 		if err != nil {
 			return err
 		}
@@ -99,11 +95,7 @@ its oldest lines go, and an event (jack events) says how many.`,
 		Short: "Stop forwarding to a drain and remove it",
 		Args:  argsBetween(2, 2),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			app, env, err := parseRef(args[0])
-			if err != nil {
-				return err
-			}
-			api, err := c.client()
+			api, app, env, err := c.envClient(args[0])
 			if err != nil {
 				return err
 			}
