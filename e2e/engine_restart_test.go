@@ -41,7 +41,8 @@ func TestEngineRestart(t *testing.T) {
 		ids := d.containerIDs()
 		return len(ids) == 2 && ids[0] != before[0] && ids[0] != before[1] && ids[1] != before[0] && ids[1] != before[1]
 	})
-	if ps := d.ok("ps", "notes/production"); strings.Count(ps, "healthy") != 2 {
-		t.Fatalf("ps after the engine restart:\n%s", ps)
-	}
+	// Both replacements run; the second may still be passing its check.
+	eventually(t, "both replacements healthy", 30*time.Second, func() bool {
+		return strings.Count(d.ok("ps", "notes/production"), "healthy") == 2
+	})
 }
