@@ -2,11 +2,11 @@ package router
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"io/fs"
 	"log/slog"
 	"os"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -24,7 +24,11 @@ import (
 const (
 	accessLogName      = "router-access.ndjson"
 	defaultAccessLimit = 64 << 20
-	accessQueue        = 16384 // records waiting for the writer
+	accessPending      = 8 << 20 // formatted bytes waiting for the writer; past it records are dropped
+	// accessLogDelay is how long the writer lets records gather before it
+	// writes them: one wake-up and a few system calls per batch, however
+	// many requests a second the router answers.
+	accessLogDelay = 50 * time.Millisecond
 )
 
 // accessRecord is one request, as logged.
@@ -42,14 +46,23 @@ type accessRecord struct {
 	Client    string
 }
 
-// accessLog writes records from a queue in its own goroutine, so that the
-// request path never waits for the disk: when the queue is full the record
-// is dropped and counted.
+// accessLog gathers formatted records in memory and writes them in batches
+// from its own goroutine, so that the request path never waits for the
+// disk and never wakes another goroutine (a wake-up per request, with its
+// switch and its write, cost the router a fifth of its static-file
+// throughput and doubled its p99): the first record of a batch wakes the
+// writer, which waits accessLogDelay for the rest. When accessPending bytes
+// are waiting, records are dropped and counted.
 type accessLog struct {
-	path    string
-	limit   int64
-	logger  *slog.Logger
-	queue   chan accessRecord
+	path   string
+	limit  int64
+	logger *slog.Logger
+
+	mu      sync.Mutex
+	pending []byte // whole lines
+	closed  bool
+
+	wake    chan struct{} // cap 1: the writer has a batch to wait for
 	written atomic.Int64
 	dropped atomic.Int64
 	done    chan struct{}
@@ -62,62 +75,84 @@ func openAccessLog(path string, limit int64, logger *slog.Logger) *accessLog {
 	if limit <= 0 {
 		limit = defaultAccessLimit
 	}
-	l := &accessLog{path: path, limit: limit, logger: logger, queue: make(chan accessRecord, accessQueue), done: make(chan struct{})}
+	l := &accessLog{path: path, limit: limit, logger: logger, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go l.run()
 	return l
 }
 
-// add queues a record without waiting.
+// add formats a record into the pending batch without waiting.
 func (l *accessLog) add(rec accessRecord) {
-	select {
-	case l.queue <- rec:
-	default:
+	l.mu.Lock()
+	if l.closed || len(l.pending) >= accessPending {
+		l.mu.Unlock()
 		l.dropped.Add(1)
+		return
 	}
+	if len(l.pending) == 0 {
+		select {
+		case l.wake <- struct{}{}: // under mu: close cannot have closed it
+		default:
+		}
+	}
+	l.pending = appendRecord(l.pending, &rec)
+	l.mu.Unlock()
 }
 
 func (l *accessLog) counters() AccessLogCounters {
 	return AccessLogCounters{Written: l.written.Load(), Dropped: l.dropped.Load()}
 }
 
-// close writes what is queued and stops the writer.
+// close writes what is pending and stops the writer.
 func (l *accessLog) close() {
-	l.once.Do(func() { close(l.queue) })
+	l.once.Do(func() {
+		l.mu.Lock()
+		l.closed = true
+		close(l.wake)
+		l.mu.Unlock()
+	})
 	<-l.done
 }
 
-// run writes queued records, flushing whenever the queue runs empty.
+// run writes a batch each time the first record of one arrives, after
+// letting the batch gather for accessLogDelay (or at once when closing).
 func (l *accessLog) run() {
 	defer close(l.done)
 	f := &accessLogFile{path: l.path, limit: l.limit, logger: l.logger}
 	defer f.close()
-	line := make([]byte, 0, 512)
-	write := func(rec *accessRecord) {
-		line = appendRecord(line[:0], rec)
+	var batch []byte
+	for {
+		_, open := <-l.wake
+		if open {
+			time.Sleep(accessLogDelay)
+		}
+		l.mu.Lock()
+		batch, l.pending = l.pending, batch[:0]
+		l.mu.Unlock()
+		if len(batch) > 0 {
+			l.writeBatch(f, batch)
+			f.flush()
+		}
+		if !open {
+			return
+		}
+		if cap(batch) > 1<<20 {
+			batch = nil // a burst's buffer is not kept for good
+		}
+	}
+}
+
+// writeBatch writes a batch of lines, a line at a time, so that the file is
+// rotated between lines.
+func (l *accessLog) writeBatch(f *accessLogFile, batch []byte) {
+	for len(batch) > 0 {
+		i := bytes.IndexByte(batch, '\n')
+		line := batch[:i+1]
+		batch = batch[i+1:]
 		if f.write(line) {
 			l.written.Add(1)
 		} else {
 			l.dropped.Add(1)
 		}
-	}
-	for rec := range l.queue {
-		write(&rec)
-	more:
-		for n := 1; ; n++ {
-			if n%64 == 0 {
-				runtime.Gosched() // a long batch must not hold a processor from requests
-			}
-			select {
-			case next, ok := <-l.queue:
-				if !ok {
-					return
-				}
-				write(&next)
-			default:
-				break more
-			}
-		}
-		f.flush()
 	}
 }
 
