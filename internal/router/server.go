@@ -19,8 +19,8 @@ import (
 )
 
 // edgeServer serves HTTP/1.x on plain TCP connections. Each connection has
-// one goroutine that reads a request (with net/http's own parser,
-// http.ReadRequest), has the Proxy answer it, and writes the answer's head
+// one goroutine that reads a request (the common ones with headReader,
+// the others with net/http's own parser, http.ReadRequest), has the Proxy answer it, and writes the answer's head
 // and body through one buffer, so that a small answer leaves in one system
 // call. It keeps what a proxy needs of net/http's server (header and idle
 // timeouts, header size limit, keep-alive and its end, Expect:
@@ -142,6 +142,7 @@ type edgeConn struct {
 	br     *bufio.Reader
 	bw     *bufio.Writer
 	remote string
+	head   headReader
 	idle   atomic.Bool // waiting for a request
 	resp   edgeResponse
 	watch  clientWatch
@@ -222,7 +223,7 @@ func (c *edgeConn) serve() {
 		}
 		c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
 		c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
-		req, err := http.ReadRequest(c.br)
+		req, err := c.head.read(c.br)
 		c.lr.remaining = noLimit
 		if err != nil {
 			c.refuse(err)
