@@ -118,7 +118,7 @@ http://$CADDY {
 EOF
 XDG_DATA_HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & pids+=($!)
 
-"$work/jack" router --data "$work/data" --http "$JACK" >"$work/router.log" 2>&1 & pids+=($!)
+env ${JACK_ROUTER_ENV:-} "$work/jack" router --data "$work/data" --http "$JACK" >"$work/router.log" 2>&1 & pids+=($!)
 jack_pid=$!
 sock="$work/data/router.sock"
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
