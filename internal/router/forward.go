@@ -280,7 +280,7 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 		}()
 	}
 	conn.Conn.SetReadDeadline(time.Now().Add(p.headerTimeout))
-	resp, err := http.ReadResponse(conn.br, r)
+	resp, err := conn.answers.read(conn.br, r)
 	if err != nil {
 		bodyDone := ex.bodyDone
 		ex.bodyDone = nil
@@ -305,7 +305,7 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 
 // nextResponse reads the answer that follows an informational one.
 func (ex *exchange) nextResponse(r *http.Request) error {
-	resp, err := http.ReadResponse(ex.conn.br, r)
+	resp, err := ex.conn.answers.read(ex.conn.br, r)
 	if err != nil {
 		return err
 	}

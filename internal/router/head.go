@@ -30,8 +30,69 @@ import (
 type headReader struct {
 	req    http.Request
 	url    url.URL
+	fields fields
+}
+
+// fields is the header map of a connection's heads, reused from one head to
+// the next, with the backing of its values.
+type fields struct {
 	header http.Header
-	values []string // backing of the header values, one each
+	values []string // one each
+}
+
+// parse parses the header lines of a head, from after its first line to
+// the blank line that ends it, and reports whether every line was plain:
+// a name of letters, digits and dashes, a colon, a value without control
+// bytes. Values of a repeated name are kept in order, as textproto does.
+func (f *fields) parse(lines string) bool {
+	if f.header == nil {
+		f.header = make(http.Header, 16)
+		f.values = make([]string, maxFastHeaders)
+	}
+	clear(f.header)
+	n := 0
+	for {
+		line, rest, ok := cutCRLF(lines)
+		if !ok {
+			return false
+		}
+		lines = rest
+		if line == "" {
+			return rest == ""
+		}
+		if n == maxFastHeaders {
+			return false
+		}
+		name, value, ok := cutByte(line, ':')
+		if !ok || !plainFieldName(name) {
+			return false
+		}
+		value = trimOWS(value)
+		if !plainFieldValue(value) {
+			return false
+		}
+		key := name
+		if !isCanonicalKey(name) {
+			key = textproto.CanonicalMIMEHeaderKey(name)
+		}
+		if vv, dup := f.header[key]; dup {
+			f.header[key] = append(vv, value)
+			continue
+		}
+		f.values[n] = value
+		f.header[key] = f.values[n : n+1 : n+1]
+		n++
+	}
+}
+
+// fixPragma treats "Pragma: no-cache" without a Cache-Control as
+// "Cache-Control: no-cache", as net/http's readers do.
+func fixPragma(h http.Header) {
+	if pragma := h["Pragma"]; len(pragma) > 0 && pragma[0] == "no-cache" {
+		if _, ok := h["Cache-Control"]; !ok {
+			h["Cache-Control"] = []string{"no-cache"}
+		}
+	}
 }
 
 // read reads the next request head from br.
@@ -105,67 +166,23 @@ func (h *headReader) parse(head []byte) *http.Request {
 		return nil
 	}
 
-	if h.header == nil {
-		h.header = make(http.Header, 16)
-		h.values = make([]string, maxFastHeaders)
-	}
-	clear(h.header)
-	n := 0
-	for {
-		line, rest, ok = cutCRLF(rest)
-		if !ok {
-			return nil
-		}
-		if line == "" {
-			break
-		}
-		if n == maxFastHeaders {
-			return nil
-		}
-		name, value, ok := cutByte(line, ':')
-		if !ok || !plainFieldName(name) {
-			return nil
-		}
-		value = trimOWS(value)
-		if !plainFieldValue(value) {
-			return nil
-		}
-		key := name
-		if !isCanonicalKey(name) {
-			key = textproto.CanonicalMIMEHeaderKey(name)
-		}
-		switch key {
-		case "Content-Length", "Transfer-Encoding", "Trailer":
-			return nil // a body, or its framing: net/http's to read
-		}
-		if vv, dup := h.header[key]; dup {
-			if key == "Host" {
-				return nil // refused by net/http
-			}
-			h.header[key] = append(vv, value)
-			continue
-		}
-		h.values[n] = value
-		h.header[key] = h.values[n : n+1 : n+1]
-		n++
-	}
-	if rest != "" {
+	if !h.fields.parse(rest) {
 		return nil
 	}
-	if pragma := h.header["Pragma"]; len(pragma) > 0 && pragma[0] == "no-cache" {
-		if _, ok := h.header["Cache-Control"]; !ok {
-			h.header["Cache-Control"] = []string{"no-cache"}
-		}
+	header := h.fields.header
+	if header["Content-Length"] != nil || header["Transfer-Encoding"] != nil || header["Trailer"] != nil || len(header["Host"]) > 1 {
+		return nil // a body or its framing, or a head net/http refuses
 	}
-	conn := h.header["Connection"]
+	fixPragma(header)
+	conn := header["Connection"]
 	closeAfter := httpguts.HeaderValuesContainsToken(conn, "close")
 	if minor == 0 {
 		closeAfter = closeAfter || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
 	}
 	host := ""
-	if v := h.header["Host"]; len(v) > 0 {
+	if v := header["Host"]; len(v) > 0 {
 		host = v[0]
-		delete(h.header, "Host") // as http.ReadRequest does: it is req.Host
+		delete(header, "Host") // as http.ReadRequest does: it is req.Host
 	}
 
 	h.url = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
@@ -175,7 +192,7 @@ func (h *headReader) parse(head []byte) *http.Request {
 		Proto:      proto,
 		ProtoMajor: major,
 		ProtoMinor: minor,
-		Header:     h.header,
+		Header:     header,
 		Body:       http.NoBody,
 		Close:      closeAfter,
 		Host:       host,

@@ -2,6 +2,7 @@ package router
 
 import (
 	"bufio"
+	"io"
 	"net/http"
 	"reflect"
 	"strings"
@@ -153,6 +154,103 @@ func compareHeadReaders(t *testing.T, head string) bool {
 		if rest := head[len(head)-br.Buffered():]; !strings.HasSuffix(head, "\r\n\r\n"+rest) && rest != "" {
 			t.Errorf("%q: left %q unread", head, rest)
 		}
+	}
+	return took
+}
+
+// answerHeads are answers the fast path takes and answers it must leave
+// to net/http, each followed by the bytes after its head.
+var answerHeads = []string{
+	"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!",
+	"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+	"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\nabc",
+	"HTTP/1.1 200\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 \r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1  200 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 20 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 abc OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 599 Weird\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 600 Beyond\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 O\x01K\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive, Close\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: +2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length:  2 \r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\n\r\nuntil the end",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTrailer: X-T\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\nX-T: 1\r\n\r\n",
+	"HTTP/1.1 204 No Content\r\n\r\n",
+	"HTTP/1.1 304 Not Modified\r\nContent-Length: 10\r\n\r\n",
+	"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n",
+	"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/2.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nPragma: no-cache\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nshort",
+	"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\ncut",
+	"HTTP/1.1 200 OK\r\nX-Fold: a\r\n b\r\nContent-Length: 2\r\n\r\nok",
+	"HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok",
+}
+
+func TestAnswerReaderAgreesWithNetHTTP(t *testing.T) {
+	fast := 0
+	for _, answer := range answerHeads {
+		for _, method := range []string{"GET", "HEAD"} {
+			if compareAnswerReaders(t, answer, method) {
+				fast++
+			}
+		}
+	}
+	if fast < 10 {
+		t.Errorf("the fast path took only %d answers; it should take the common ones", fast)
+	}
+}
+
+func FuzzAnswerReader(f *testing.F) {
+	for _, answer := range answerHeads {
+		f.Add(answer, false)
+	}
+	f.Fuzz(func(t *testing.T, answer string, head bool) {
+		method := "GET"
+		if head {
+			method = "HEAD"
+		}
+		compareAnswerReaders(t, answer, method)
+	})
+}
+
+// compareAnswerReaders reads answer to a request of method with the fast
+// path and with http.ReadResponse, body included, fails t where they
+// differ, and reports whether the fast path took it.
+func compareAnswerReaders(t *testing.T, answer, method string) bool {
+	t.Helper()
+	req := &http.Request{Method: method}
+	want, wantErr := http.ReadResponse(bufio.NewReaderSize(strings.NewReader(answer), 4096), req)
+	var a answerReader
+	got, gotErr := a.read(bufio.NewReaderSize(strings.NewReader(answer), 4096), req)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Errorf("%q: error %v, net/http's %v", answer, gotErr, wantErr)
+		return false
+	}
+	if wantErr != nil {
+		return false
+	}
+	took := got == &a.resp
+	gotBody, gotBodyErr := io.ReadAll(got.Body)
+	wantBody, wantBodyErr := io.ReadAll(want.Body)
+	if got.Status != want.Status || got.StatusCode != want.StatusCode || got.Proto != want.Proto ||
+		got.ProtoMajor != want.ProtoMajor || got.ProtoMinor != want.ProtoMinor || got.Close != want.Close ||
+		got.ContentLength != want.ContentLength || !reflect.DeepEqual(got.Header, want.Header) ||
+		!reflect.DeepEqual(got.TransferEncoding, want.TransferEncoding) || !reflect.DeepEqual(got.Trailer, want.Trailer) ||
+		string(gotBody) != string(wantBody) || (gotBodyErr == nil) != (wantBodyErr == nil) {
+		t.Errorf("%q to %s (fast path: %v):\n got %q %s close=%v len=%d header=%v body=%q (%v)\nwant %q %s close=%v len=%d header=%v body=%q (%v)",
+			answer, method, took, got.Status, got.Proto, got.Close, got.ContentLength, got.Header, gotBody, gotBodyErr,
+			want.Status, want.Proto, want.Close, want.ContentLength, want.Header, wantBody, wantBodyErr)
 	}
 	return took
 }

@@ -27,10 +27,11 @@ const (
 // buffers. A request owns it from get to put (or close).
 type upstreamConn struct {
 	net.Conn
-	br     *bufio.Reader
-	bw     *bufio.Writer
-	idleAt time.Time
-	reused bool // it served a request before this one
+	br      *bufio.Reader
+	bw      *bufio.Writer
+	answers answerReader
+	idleAt  time.Time
+	reused  bool // it served a request before this one
 }
 
 // connPool keeps the idle connections to one upstream, most recently used
