@@ -66,6 +66,7 @@ func (c *controlAPI) handler() http.Handler {
 	// goes (bench/README.md); the socket is the owner's only.
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
 	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	return mux
 }
 

@@ -1,20 +1,17 @@
 package router
 
 import (
-	"context"
 	"encoding/hex"
 	"math/rand/v2"
 	"net/http"
 	"time"
 )
 
-// flight is one request on its way through the router. It is the request's
-// context (so the forwarding code finds it without a context.WithValue),
-// cancelable by a drain that times out, and a node of its upstream's
-// in-flight list.
+// flight is one request on its way through the router. It can be cut (by
+// a drain that times out, or a client that left), which closes what it
+// waits on, and it is a node of its upstream's in-flight list.
 type flight struct {
-	context.Context
-	cancel context.CancelCauseFunc
+	flightCut
 
 	start      time.Time
 	host       string
@@ -30,22 +27,6 @@ type flight struct {
 	tried  []*upstreamState // upstreams that failed it, for retries
 
 	prev, next *flight // guarded by target.state.mu
-}
-
-type flightKey struct{}
-
-// Value returns the flight itself for flightKey, else the request's values.
-func (f *flight) Value(key any) any {
-	if key == (flightKey{}) {
-		return f
-	}
-	return f.Context.Value(key)
-}
-
-// flightOf returns the flight of a request's context, or nil.
-func flightOf(ctx context.Context) *flight {
-	f, _ := ctx.Value(flightKey{}).(*flight)
-	return f
 }
 
 type acquireResult int

@@ -2,7 +2,6 @@ package router
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"io"
 	"net"
@@ -206,8 +205,13 @@ type exchange struct {
 	conn     *upstreamConn
 	resp     *http.Response
 	bodyDone chan error // the body sender's result; nil when bodyless
-	stop     func() bool
+	flight   *flight    // whose cut closes conn
+	cutID    uint64
 }
+
+// stop stops the flight's cut from closing the connection, and reports
+// whether it had not closed it already.
+func (ex *exchange) stop() bool { return ex.flight.keep(ex.cutID) }
 
 // roundTrip sends r to f's upstream and returns the answer's head, retrying
 // on another upstream when the first could not be reached (see
@@ -259,7 +263,7 @@ func (p *Proxy) tryUpstream(r *http.Request, f *flight, mode bodyMode) (*exchang
 // closed at once if the flight ends (a drain's cut, or the client gone).
 func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamConn) (*exchange, error) {
 	ex := &exchange{conn: conn}
-	ex.stop = context.AfterFunc(f, func() { conn.Conn.Close() })
+	ex.flight, ex.cutID = f, f.closeOnCut(conn.Conn)
 	writeRequestHead(conn.bw, r, f, mode)
 	if mode == noBody {
 		if err := conn.bw.Flush(); err != nil {

@@ -136,6 +136,13 @@ func (p *Proxy) Close() {
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := newRecorder(w)
 	f := &flight{start: time.Now(), host: canonicalHost(r.Host), client: clientIP(r.RemoteAddr)}
+	f.parent = r.Context()
+	if f.parent.Done() != nil {
+		// net/http's server ends the request's context when its client
+		// leaves; the plain server's requests have none (see watchClient).
+		stop := context.AfterFunc(f.parent, func() { f.cut(errClientGone) })
+		defer stop()
+	}
 	if p.closing.Load() {
 		w.Header()["Connection"] = []string{"close"}
 	}
@@ -196,8 +203,6 @@ func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 			f.upgrade = up
 		}
 	}
-	f.Context, f.cancel = context.WithCancelCause(r.Context())
-	defer f.cancel(nil)
 
 	switch p.acquire(f) {
 	case noRoute:
@@ -210,7 +215,7 @@ func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 	}
 	defer p.release(f)
 	if cw, ok := w.w.(interface{ watchClient(func()) func() }); ok && f.upgrade == "" && mode == noBody {
-		stop := cw.watchClient(func() { f.cancel(errClientGone) })
+		stop := cw.watchClient(func() { f.cut(errClientGone) })
 		ex, err := p.roundTrip(r, f, mode)
 		stop()
 		p.answer(w, r, f, ex, err)
@@ -360,7 +365,7 @@ func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) 
 	switch {
 	case errors.As(err, &mbe):
 		tooLarge(w, mbe.Limit)
-	case errors.Is(context.Cause(f), errDrainTimeout):
+	case errors.Is(f.cutCause(), errDrainTimeout):
 		p.logger.Warn("request cut at drain timeout", "host", f.host, "path", r.URL.Path)
 		writePage(w, http.StatusBadGateway, "The instance serving "+displayHost(f.host)+" was stopped before it answered. Try again.\n")
 	case f.Err() != nil:

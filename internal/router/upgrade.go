@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -91,8 +90,8 @@ func (p *Proxy) serveUpgrade(w *recorder, r *http.Request, f *flight, ex *exchan
 			}
 		}
 	}()
-	cut := context.AfterFunc(f, func() { ex.conn.Conn.Close() })
-	defer cut()
+	cut := f.closeOnCut(ex.conn.Conn)
+	defer f.keep(cut)
 
 	select {
 	case <-upDone:

@@ -1,7 +1,6 @@
 package router
 
 import (
-	"context"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -79,15 +78,15 @@ func (u *upstreamState) idleChan() <-chan struct{} {
 // many there were.
 func (u *upstreamState) cancelAll(cause error) int {
 	u.mu.Lock()
-	var cancels []context.CancelCauseFunc
+	var flights []*flight
 	for f := u.head; f != nil; f = f.next {
-		cancels = append(cancels, f.cancel)
+		flights = append(flights, f)
 	}
 	u.mu.Unlock()
-	for _, cancel := range cancels {
-		cancel(cause)
+	for _, f := range flights {
+		f.cut(cause)
 	}
-	return len(cancels)
+	return len(flights)
 }
 
 // failCooldown is how long an upstream that refused a connection is passed
