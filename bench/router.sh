@@ -4,7 +4,9 @@
 #   1. proxying: one Go origin (bench/origin) behind each proxy, on loopback;
 #   2. a 10 KiB static file served by each (HAProxy serves no files);
 #   3. the router's memory with 10,000 idle keep-alive client connections;
-#   4. a CPU profile of the router under the proxy load (top functions).
+#   4. a CPU profile of the router under the proxy load (top functions);
+#   5. the same proxy and static loads with each server pinned to core 0
+#      and wrk and the origin to core 1 (BENCH_PIN_ROUNDS, default ROUNDS).
 #
 # Each load is wrk with 64 connections (2 threads) for BENCH_SECONDS
 # (default 5), BENCH_ROUNDS times (default 3) interleaved, keeping each
@@ -39,7 +41,7 @@ work="$(mktemp -d /tmp/jack-bench-router.XXXXXX)"
 pids=()
 cleanup() {
 	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-	[ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+	for pidfile in "$work"/nginx*.pid; do [ -f "$pidfile" ] && kill "$(cat "$pidfile")" 2>/dev/null || true; done
 	wait 2>/dev/null || true
 	rm -rf "$work"
 }
@@ -57,17 +59,20 @@ chmod 644 "$work/static/app.css"
 
 "$work/origin" -addr "$ORIGIN" & pids+=($!)
 
-cat >"$work/nginx.conf" <<EOF
+# nginx_conf NAME LISTEN ORIGIN writes $work/NAME.conf: nginx proxying to
+# ORIGIN and serving the static folder, its pid in $work/NAME.pid.
+nginx_conf() {
+	cat >"$work/$1.conf" <<EOF
 worker_processes auto;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
+pid $work/$1.pid;
+error_log $work/$1-error.log;
 events { worker_connections 20000; }
 http {
   include /etc/nginx/mime.types;
-  access_log $work/nginx-access.log combined buffer=64k flush=1s;
-  upstream origin { server $ORIGIN; keepalive 128; }
+  access_log $work/$1-access.log combined buffer=64k flush=1s;
+  upstream origin { server $3; keepalive 128; }
   server {
-    listen $NGINX;
+    listen $2;
     location /static/ { alias $work/static/; etag on; }
     location / {
       proxy_pass http://origin;
@@ -80,6 +85,8 @@ http {
   }
 }
 EOF
+}
+nginx_conf nginx "$NGINX" "$ORIGIN"
 nginx -c "$work/nginx.conf" -p "$work"
 
 cat >"$work/haproxy.cfg" <<EOF
@@ -118,12 +125,22 @@ http://$CADDY {
 EOF
 XDG_DATA_HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & pids+=($!)
 
-env ${JACK_ROUTER_ENV:-} "$work/jack" router --data "$work/data" --http "$JACK" >"$work/router.log" 2>&1 & pids+=($!)
-jack_pid=$!
-sock="$work/data/router.sock"
-for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-curl -sf --unix-socket "$sock" -X PUT http://router/routes -d "{\"generation\":1,\"routes\":[{\"env\":\"bench/prod\",\"hosts\":[\"127.0.0.1\"],
-  \"upstreams\":[{\"id\":\"origin\",\"addr\":\"$ORIGIN\"}],\"static\":[{\"url\":\"/static/\",\"dir\":\"$work/static\"}]}]}"
+# start_jack DATA LISTEN ORIGIN [PREFIX...] starts a Jack router (under
+# PREFIX, e.g. taskset) with DATA as its data folder, routing to ORIGIN and
+# serving the static folder; it sets jack_pid and sock.
+start_jack() {
+	local data=$1 listen=$2 origin=$3
+	shift 3
+	mkdir -p "$data"
+	"$@" env ${JACK_ROUTER_ENV:-} "$work/jack" router --data "$data" --http "$listen" >"$data/router.log" 2>&1 &
+	pids+=($!)
+	jack_pid=$!
+	sock="$data/router.sock"
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	curl -sf --unix-socket "$sock" -X PUT http://router/routes -d "{\"generation\":1,\"routes\":[{\"env\":\"bench/prod\",\"hosts\":[\"${listen%:*}\"],
+  \"upstreams\":[{\"id\":\"origin\",\"addr\":\"$origin\"}],\"static\":[{\"url\":\"/static/\",\"dir\":\"$work/static\"}]}]}"
+}
+start_jack "$work/data" "$JACK" "$ORIGIN"
 
 wait_up() {
 	for _ in $(seq 100); do curl -sf -o /dev/null "http://$1$2" && return 0; sleep 0.05; done
@@ -147,7 +164,7 @@ run() {
 	shift
 	local before after out rps p99 requests
 	before="$(cpu_ticks "$@")"
-	out="$(wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "$url")"
+	out="$(${WRK_PREFIX:-} wrk -t2 -c"$CONNS" -d"${SECONDS_PER_RUN}s" --latency "$url")"
 	after="$(cpu_ticks "$@")"
 	rps="$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")"
 	requests="$(awk '/requests in/ {print $1}' <<<"$out")"
@@ -215,6 +232,29 @@ sleep 1
 after="$(rss "$jack_pid")"
 kill "$idle_pid" 2>/dev/null || true
 
+# Pinned: on this 2-core machine wrk and the server under test compete for
+# the same cores, and the scheduler's choices between them show in the
+# tail. Here each server gets core 0 to itself and wrk and the origin
+# share core 1, so each is measured on one core of its own.
+PIN_ROUNDS="${BENCH_PIN_ROUNDS:-$ROUNDS}"
+if [ "$PIN_ROUNDS" -gt 0 ]; then
+	PORIGIN=127.0.0.1:19010 PNGINX=127.0.0.1:19011 PJACK=127.0.0.1:19014
+	taskset -c 1 "$work/origin" -addr "$PORIGIN" & pids+=($!)
+	nginx_conf nginx-pinned "$PNGINX" "$PORIGIN"
+	taskset -c 0 nginx -c "$work/nginx-pinned.conf" -p "$work"
+	start_jack "$work/data-pinned" "$PJACK" "$PORIGIN" taskset -c 0
+	for addr in "$PORIGIN" "$PNGINX" "$PJACK"; do wait_up "$addr" /; done
+	pnginx_pids="$(pgrep -P "$(cat "$work/nginx-pinned.pid")" | tr '\n' ' ')"
+	WRK_PREFIX="taskset -c 1"
+	for round in $(seq "$PIN_ROUNDS"); do
+		echo "== pinned round $round of $PIN_ROUNDS: each server on core 0, wrk and the origin on core 1" >&2
+		measure p-nginx "http://$PNGINX/" $pnginx_pids
+		measure p-jack "http://$PJACK/" "$jack_pid"
+		measure ps-nginx "http://$PNGINX/static/app.css" $pnginx_pids
+		measure ps-jack "http://$PJACK/static/app.css" "$jack_pid"
+	done
+fi
+
 echo
 echo "RESULTS (this machine, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); wrk -c$CONNS, best of $ROUNDS rounds of ${SECONDS_PER_RUN}s)"
 printf '%-22s %10s %10s %14s %12s\n' "" "req/s" "p99 ms" "CPU us/req" "jack/nginx"
@@ -230,3 +270,13 @@ row "static 10KiB jack" s-jack "$(ratio "${best_rps[s-jack]}" "${best_rps[s-ngin
 echo "p99 jack/nginx: proxy $(ratio "${best_p99[jack]}" "${best_p99[nginx]}")x, static $(ratio "${best_p99[s-jack]}" "${best_p99[s-nginx]}")x (1.00x or less is the target)"
 echo "CPU per request jack/nginx: proxy $(ratio "${best_cpu[jack]}" "${best_cpu[nginx]}")x, static $(ratio "${best_cpu[s-jack]}" "${best_cpu[s-nginx]}")x"
 echo "router RSS: $((before / 1024)) MiB idle, $((after / 1024)) MiB with $IDLE_CONNS idle keep-alive connections ($(((after - before) / IDLE_CONNS)) KiB each)"
+if [ "$PIN_ROUNDS" -gt 0 ]; then
+	echo
+	echo "PINNED (each server on core 0 alone; wrk and the origin on core 1; best of $PIN_ROUNDS rounds)"
+	printf '%-22s %10s %10s %14s %12s\n' "" "req/s" "p99 ms" "CPU us/req" "jack/nginx"
+	row "proxy nginx" p-nginx
+	row "proxy jack" p-jack "$(ratio "${best_rps[p-jack]}" "${best_rps[p-nginx]}")x"
+	row "static 10KiB nginx" ps-nginx
+	row "static 10KiB jack" ps-jack "$(ratio "${best_rps[ps-jack]}" "${best_rps[ps-nginx]}")x"
+	echo "p99 jack/nginx: proxy $(ratio "${best_p99[p-jack]}" "${best_p99[p-nginx]}")x, static $(ratio "${best_p99[ps-jack]}" "${best_p99[ps-nginx]}")x"
+fi
