@@ -182,8 +182,7 @@ func newEnvsSwapCommand(c *cli) *cobra.Command {
 
 // newEnvsSetCommand is `jack envs set APP/ENV`: the edge settings.
 func newEnvsSetCommand(c *cli) *cobra.Command {
-	var bodyLimit, hsts string
-	var redirect bool
+	var edge edgeFlags
 	cmd := &cobra.Command{
 		Use:   "set APP/ENV [--body-limit SIZE] [--redirect-https=true|false] [--hsts DURATION]",
 		Short: "Change how the router treats an environment's traffic",
@@ -193,24 +192,9 @@ func newEnvsSetCommand(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			var change jack.EdgeChange
-			if cmd.Flags().Changed("body-limit") {
-				n, err := jack.ParseSize(bodyLimit)
-				if err != nil || n <= 0 {
-					return usageErrorf("--body-limit %q is not a size; give one like 10m or 1g", bodyLimit)
-				}
-				change.BodyLimit = &n
-			}
-			if cmd.Flags().Changed("redirect-https") {
-				change.RedirectHTTPS = &redirect
-			}
-			if cmd.Flags().Changed("hsts") {
-				d, err := time.ParseDuration(hsts)
-				if err != nil || d < 0 {
-					return usageErrorf("--hsts %q is not a duration; give one like 8760h (a year), or 0 for none", hsts)
-				}
-				v := jack.Duration(d)
-				change.HSTS = &v
+			change, err := edge.change(cmd)
+			if err != nil {
+				return err
 			}
 			if change.Empty() {
 				return usageErrorf("nothing to change: give --body-limit, --redirect-https or --hsts")
@@ -223,15 +207,54 @@ func newEnvsSetCommand(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.stdout, "%s: body limit %s, HTTPS redirect %s, HSTS %s\n", e.Ref(),
-				sizeWords(e.Edge.Limit()), onOff(e.Edge.RedirectHTTPS), hstsWords(e.Edge.HSTS))
+			fmt.Fprintf(c.stdout, "%s: %s\n", e.Ref(), edgeWords(e.Edge))
 			return nil
 		}),
 	}
-	cmd.Flags().StringVar(&bodyLimit, "body-limit", "", "largest request body, e.g. 10m (default 100m); larger ones get 413")
-	cmd.Flags().BoolVar(&redirect, "redirect-https", false, "redirect plain HTTP requests to HTTPS")
-	cmd.Flags().StringVar(&hsts, "hsts", "", "send Strict-Transport-Security with this max-age over HTTPS, e.g. 8760h; 0 for none")
+	edge.register(cmd)
 	return cmd
+}
+
+// edgeFlags are the flags of the edge settings, on `envs create` and
+// `envs set`.
+type edgeFlags struct {
+	bodyLimit, hsts string
+	redirect        bool
+}
+
+func (f *edgeFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.bodyLimit, "body-limit", "", "largest request body, e.g. 10m (default 100m); larger ones get 413")
+	cmd.Flags().BoolVar(&f.redirect, "redirect-https", false, "redirect plain HTTP requests to HTTPS")
+	cmd.Flags().StringVar(&f.hsts, "hsts", "", "send Strict-Transport-Security with this max-age over HTTPS, e.g. 8760h; 0 for none")
+}
+
+// change returns the settings the flags given on cmd change.
+func (f *edgeFlags) change(cmd *cobra.Command) (jack.EdgeChange, error) {
+	var change jack.EdgeChange
+	if cmd.Flags().Changed("body-limit") {
+		n, err := jack.ParseSize(f.bodyLimit)
+		if err != nil || n <= 0 {
+			return change, usageErrorf("--body-limit %q is not a size; give one like 10m or 1g", f.bodyLimit)
+		}
+		change.BodyLimit = &n
+	}
+	if cmd.Flags().Changed("redirect-https") {
+		change.RedirectHTTPS = &f.redirect
+	}
+	if cmd.Flags().Changed("hsts") {
+		d, err := time.ParseDuration(f.hsts)
+		if err != nil || d < 0 {
+			return change, usageErrorf("--hsts %q is not a duration; give one like 8760h (a year), or 0 for none", f.hsts)
+		}
+		v := jack.Duration(d)
+		change.HSTS = &v
+	}
+	return change, nil
+}
+
+// edgeWords says an environment's edge settings.
+func edgeWords(e jack.EdgeSettings) string {
+	return fmt.Sprintf("body limit %s, HTTPS redirect %s, HSTS %s", sizeWords(e.Limit()), onOff(e.RedirectHTTPS), hstsWords(e.HSTS))
 }
 
 func sizeWords(n int64) string {

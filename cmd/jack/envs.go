@@ -46,6 +46,7 @@ func newEnvsCommand(c *cli) *cobra.Command {
 // newEnvsCreateCommand returns `jack envs create APP/ENV`.
 func newEnvsCreateCommand(c *cli) *cobra.Command {
 	var req client.CreateEnvRequest
+	var edge edgeFlags
 	cmd := &cobra.Command{
 		Use:   "create APP/ENV",
 		Short: "Create an environment",
@@ -69,6 +70,9 @@ func newEnvsCreateCommand(c *cli) *cobra.Command {
 					return usageErrorf("%s", jack.ErrorMessage(err))
 				}
 			}
+			if req.Edge, err = edge.change(cmd); err != nil {
+				return err
+			}
 			api, err := c.client()
 			if err != nil {
 				return err
@@ -81,6 +85,9 @@ func newEnvsCreateCommand(c *cli) *cobra.Command {
 			if e.URL != "" {
 				fmt.Fprintf(c.stdout, "; it will answer at %s", e.URL)
 			}
+			if !req.Edge.Empty() {
+				fmt.Fprintf(c.stdout, "\n%s", edgeWords(e.Edge))
+			}
 			fmt.Fprintf(c.stdout, "\nDeploy to it with `jack deploy %s --image REF`\n", e.Ref())
 			return nil
 		}),
@@ -88,6 +95,7 @@ func newEnvsCreateCommand(c *cli) *cobra.Command {
 	cmd.Flags().StringVar(&req.Tier, "tier", jack.TierWeb, "web (gets HTTP traffic) or worker")
 	cmd.Flags().StringArrayVar(&req.Domains, "domain", nil, "a host name it answers to, besides its default URL (repeatable)")
 	cmd.Flags().StringVar(&req.Strategy, "strategy", "", "deploy strategy: rolling, immutable or all-at-once (default: the manifest's)")
+	edge.register(cmd)
 	return cmd
 }
 

@@ -179,3 +179,30 @@ func TestRegisteredCommandsExit1OnFailureAnd2OnUsage(t *testing.T) {
 		t.Fatalf("registered command with a wrong argument: exit %d stderr %q", r.code, r.stderr)
 	}
 }
+
+func TestEnvsCreateTakesTheEdgeSettings(t *testing.T) {
+	srv := newAPI(t)
+	mustRun(t, "apps", "create", "shop")
+	r := mustRun(t, "envs", "create", "shop/production", "--body-limit", "10m", "--redirect-https", "--hsts", "8760h")
+	if !strings.Contains(r.stdout, "body limit 10 MiB, HTTPS redirect on, HSTS") {
+		t.Errorf("create printed %q; want the edge settings", r.stdout)
+	}
+	env, err := srv.Store.FindEnv(context.Background(), "shop", "production")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if env.Edge.BodyLimit != 10<<20 || !env.Edge.RedirectHTTPS || env.Edge.HSTS.D().Hours() != 8760 {
+		t.Errorf("stored edge settings %+v", env.Edge)
+	}
+	for _, args := range [][]string{
+		{"envs", "create", "shop/staging", "--body-limit", "lots"},
+		{"envs", "create", "shop/staging", "--hsts", "forever"},
+	} {
+		if r := runJack(t, args...); r.code != exitUsage {
+			t.Errorf("jack %s: exit %d, stderr %q; want 2", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	if _, err := srv.Store.FindEnv(context.Background(), "shop", "staging"); err == nil {
+		t.Error("a refused create made the environment")
+	}
+}

@@ -37,6 +37,7 @@ func (s *server) handleCreateEnv(w http.ResponseWriter, r *http.Request) error {
 		Strategy: req.Strategy,
 		Config:   map[string]string{},
 		Scale:    map[string]int{},
+		Edge:     req.Edge.Apply(jack.EdgeSettings{}),
 	}
 	if env.Tier == "" {
 		env.Tier = jack.TierWeb

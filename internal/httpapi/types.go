@@ -33,6 +33,9 @@ type CreateEnvRequest struct {
 	Tier     string   `json:"tier,omitempty"` // web when empty
 	Domains  []string `json:"domains,omitempty"`
 	Strategy string   `json:"strategy,omitempty"`
+	// Edge sets how the router treats its traffic; unset fields keep the
+	// defaults.
+	Edge jack.EdgeChange `json:"edge,omitempty"`
 }
 
 // Env is an environment as the API shows it: with its default URL, and
