@@ -107,10 +107,12 @@ func TestACMEIssuesCertificatesOverEachChallenge(t *testing.T) {
 			if !strings.Contains(cert.Issuer.CommonName, "Pebble") || cert.DNSNames[0] != "shop.example.com" {
 				t.Errorf("certificate %v issued by %q; want Pebble's for shop.example.com", cert.DNSNames, cert.Issuer.CommonName)
 			}
-			got, err := NewCertStore(dir).Certificate("shop.example.com")
-			if err != nil || got == nil || got.Source != "acme" {
-				t.Errorf("the data folder keeps %+v, %v; want the ACME certificate", got, err)
-			}
+			// autocert hands the certificate to handshakes before it writes
+			// it to the data folder, a moment later.
+			waitFor(t, "the ACME certificate in the data folder", func() bool {
+				got, err := NewCertStore(dir).Certificate("shop.example.com")
+				return err == nil && got != nil && got.Source == "acme"
+			})
 			if _, err := serverCert(httpsAddr, "production.shop.localhost"); err == nil {
 				t.Error("a .localhost name got a certificate; no CA could validate it")
 			}
