@@ -109,10 +109,20 @@ func TestEdgeWalkthrough(t *testing.T) {
 		t.Errorf("unknown host: %d %q", code, body)
 	}
 
-	// Every request is in the access log.
-	f, err := os.Open(filepath.Join(d.data, "router-access.ndjson"))
+	// Every request is in the access log (written in batches, 50 ms apart).
+	var envs map[string]int
+	eventually(t, "the access log to name both environments and unknown hosts", 5*time.Second, func() bool {
+		envs = accessLogByEnv(t, filepath.Join(d.data, "router-access.ndjson"))
+		return envs["shop/blue"] > 0 && envs["shop/green"] > 0 && envs[""] > 0
+	})
+}
+
+// accessLogByEnv counts the router's access log records by environment.
+func accessLogByEnv(t *testing.T, path string) map[string]int {
+	t.Helper()
+	f, err := os.Open(path)
 	if err != nil {
-		t.Fatal(err)
+		return nil
 	}
 	defer f.Close()
 	envs := map[string]int{}
@@ -124,9 +134,7 @@ func TestEdgeWalkthrough(t *testing.T) {
 		}
 		envs[rec.Env]++
 	}
-	if envs["shop/blue"] == 0 || envs["shop/green"] == 0 || envs[""] == 0 {
-		t.Errorf("access log by environment: %v", envs)
-	}
+	return envs
 }
 
 // An upgrade of Jack replaces the router with the new binary's, which takes

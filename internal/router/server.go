@@ -139,11 +139,13 @@ type edgeConn struct {
 	srv    *edgeServer
 	conn   net.Conn
 	lr     limitedConn
-	br     *bufio.Reader
-	bw     *bufio.Writer
+	read   *connReader   // nil while idle
+	br     *bufio.Reader // read.br
+	bw     *bufio.Writer // nil while idle
 	remote string
-	head   headReader
 	idle   atomic.Bool // waiting for a request
+	waiter idleWait
+	waits  bool // waiter works on this connection
 	resp   edgeResponse
 	watch  clientWatch
 }
@@ -154,7 +156,7 @@ func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
 	}
 	c := &edgeConn{srv: s, conn: conn, remote: conn.RemoteAddr().String()}
 	c.lr.Conn, c.lr.remaining = conn, noLimit
-	c.br = bufio.NewReaderSize(&c.lr, 4<<10)
+	c.waits = c.waiter.init(conn)
 	c.idle.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,9 +202,10 @@ func (c *edgeConn) serve() {
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
 		c.srv.mu.Unlock()
-		if !hijacked {
+		if !hijacked { // a hijacker has the buffers
 			c.conn.Close()
 			c.releaseWriter()
+			c.releaseReader()
 		}
 	}()
 	for {
@@ -210,8 +213,13 @@ func (c *edgeConn) serve() {
 		if c.srv.closing.Load() {
 			return
 		}
-		if c.br.Buffered() == 0 {
+		if c.br == nil || c.br.Buffered() == 0 {
+			c.releaseReader() // an idle connection holds no read buffer
 			c.conn.SetReadDeadline(time.Now().Add(c.srv.idleTimeout))
+			if c.waits && c.waiter.wait() != nil {
+				return // closed, or idle too long
+			}
+			c.acquireReader()
 			if _, err := c.br.Peek(1); err != nil {
 				return // closed, or idle too long
 			}
@@ -223,7 +231,7 @@ func (c *edgeConn) serve() {
 		}
 		c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
 		c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
-		req, err := c.head.read(c.br)
+		req, err := c.read.head.read(c.br)
 		c.lr.remaining = noLimit
 		if err != nil {
 			c.refuse(err)
@@ -254,6 +262,34 @@ func (c *edgeConn) serve() {
 			}
 			c.releaseWriter() // an idle connection holds no write buffer
 		}
+	}
+}
+
+// connReader is what a connection reads requests with: its read buffer and
+// the reused request of its head reader. Connections borrow one from
+// readerPool while they read and answer, and give it back when idle.
+type connReader struct {
+	br   *bufio.Reader
+	head headReader
+}
+
+var readerPool = sync.Pool{New: func() any { return &connReader{br: bufio.NewReaderSize(nil, 4<<10)} }}
+
+func (c *edgeConn) acquireReader() {
+	if c.read == nil {
+		c.read = readerPool.Get().(*connReader)
+		c.read.br.Reset(&c.lr)
+		c.br = c.read.br
+	}
+}
+
+// releaseReader gives the reader back; only when nothing is buffered, and
+// never after a hijack (the hijacker reads from it).
+func (c *edgeConn) releaseReader() {
+	if c.read != nil {
+		c.read.br.Reset(nil)
+		readerPool.Put(c.read)
+		c.read, c.br = nil, nil
 	}
 }
 

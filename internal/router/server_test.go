@@ -206,3 +206,44 @@ func TestPlainServerCutsTheAppsRequestWhenTheClientLeaves(t *testing.T) {
 		t.Errorf("the connection after a watched request: %d", resp.StatusCode)
 	}
 }
+
+// TestIdleConnectionsHoldNoBuffers pins what makes 10,000 idle keep-alive
+// clients cheap: between requests a connection gives back its read and
+// write buffers (and its head reader), and takes them again when the next
+// request arrives, in pieces or not.
+func TestIdleConnectionsHoldNoBuffers(t *testing.T) {
+	b := newBackend(t, "b")
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+	const clients = 20
+	var conns []net.Conn
+	var readers []*bufio.Reader
+	for range clients {
+		conn, br := dialFront(t, f)
+		io.WriteString(conn, "GET /first HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+			t.Fatalf("first request: %d", resp.StatusCode)
+		}
+		conns, readers = append(conns, conn), append(readers, br)
+	}
+	waitFor(t, "every connection idle without buffers", func() bool {
+		f.server.mu.Lock()
+		defer f.server.mu.Unlock()
+		idle := 0
+		for c := range f.server.conns {
+			if c.idle.Load() && c.read == nil && c.bw == nil {
+				idle++
+			}
+		}
+		return idle == clients
+	})
+	for i, conn := range conns {
+		// The next request in two pieces, the second after a pause.
+		io.WriteString(conn, "GET /second HTTP/1.1\r\nHo")
+		time.Sleep(time.Millisecond)
+		io.WriteString(conn, "st: shop.test\r\n\r\n")
+		if resp, body := readAnswer(t, readers[i], "GET"); resp.StatusCode != 200 || !strings.Contains(body, "/second") {
+			t.Fatalf("second request on connection %d: %d %q", i, resp.StatusCode, body)
+		}
+	}
+}
