@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"testing"
 	"time"
 )
@@ -14,10 +13,7 @@ import (
 // rounds alternating, and their ratio (target: within 1.3x). bench/run.sh
 // runs it. Each figure is the median of the rounds; b.N is ignored.
 func BenchmarkRun(b *testing.B) {
-	rounds := 15
-	if s := os.Getenv("JACK_BENCH_ROUNDS"); s != "" {
-		rounds, _ = strconv.Atoi(s)
-	}
+	rounds := benchRounds(15)
 	d := startDaemon(b)
 	djangoImages(b, d.cli)
 	d.ok("apps", "create", "notes")

@@ -25,10 +25,7 @@ import (
 // Each figure is the median of several rounds. b.N is ignored: the rounds
 // are what is measured.
 func BenchmarkDeploy(b *testing.B) {
-	rounds := 7
-	if s := os.Getenv("JACK_BENCH_ROUNDS"); s != "" {
-		rounds, _ = strconv.Atoi(s)
-	}
+	rounds := benchRounds(7)
 	d := startDaemon(b)
 	images(d.t, d.cli)
 	d.ok("apps", "create", "notes")
@@ -106,6 +103,14 @@ func dockerRunFloor(b *testing.B, image string) time.Duration {
 		}
 		time.Sleep(2 * time.Millisecond)
 	}
+}
+
+// benchRounds returns JACK_BENCH_ROUNDS, else def.
+func benchRounds(def int) int {
+	if n, err := strconv.Atoi(os.Getenv("JACK_BENCH_ROUNDS")); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
 
 func timed(f func()) time.Duration {

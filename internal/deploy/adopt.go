@@ -44,18 +44,19 @@ func (o *Orchestrator) adopt(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("list instances: %w", err)
 	}
+	served := o.servedUpstreams(ctx)
 	var wg sync.WaitGroup
+	var gone []string
 	for _, c := range cs {
 		env := byRef[c.App+"/"+c.Env]
 		if env == nil || !c.Running {
 			// An environment deleted while the daemon was down, or an
 			// instance that died: nothing to keep.
-			if err := o.runtime.Stop(ctx, c.ID, time.Second); err != nil {
-				o.logger.Warn("remove container", "container", shortID(c.ID), "err", err)
-			}
+			gone = append(gone, c.ID)
 			continue
 		}
 		in := newInstance(c, jack.InstanceStarting)
+		in.routed = served[c.ID] // as the router serves it, until its probe says
 		o.mu.Lock()
 		o.state(env.ID).instances[c.ID] = in
 		o.mu.Unlock()
@@ -65,14 +66,33 @@ func (o *Orchestrator) adopt(ctx context.Context) error {
 			o.adoptOne(ctx, env, in)
 		}()
 	}
+	if len(gone) > 0 && served != nil {
+		// The router has served from its last table while the daemon was
+		// down: it stops sending requests to the dead instances now, not
+		// after the probes of the living.
+		if err := o.publish(ctx); err != nil {
+			o.logger.Warn("publish the routes of the running instances", "err", err)
+		}
+	}
 	wg.Wait()
-	return o.publish(ctx)
+	// Then the table of what passed its probe, before anything slower
+	// happens (removing a container reads its output to the end first).
+	err = o.publish(ctx)
+	for _, id := range gone {
+		if err := o.runtime.Stop(ctx, id, time.Second); err != nil {
+			o.logger.Warn("remove container", "container", shortID(id), "err", err)
+		}
+	}
+	return err
 }
 
 // adoptOne checks an adopted instance's health and routes it if it passes.
 func (o *Orchestrator) adoptOne(ctx context.Context, env *jack.Environment, in *instance) {
 	proc := o.processOf(ctx, env, in.c)
 	if proc == nil {
+		o.mu.Lock()
+		in.routed = false
+		o.mu.Unlock()
 		return // its release is gone: heal retires it
 	}
 	ctx, cancel := context.WithTimeout(ctx, adoptProbeTime)
@@ -81,6 +101,7 @@ func (o *Orchestrator) adoptOne(ctx context.Context, env *jack.Environment, in *
 		o.logger.Warn("adopted instance is not healthy", "env", env.Ref(), "instance", in.c.Name(), "err", err)
 		o.mu.Lock()
 		in.state = jack.InstanceUnhealthy
+		in.routed = false
 		o.mu.Unlock()
 		return
 	}
@@ -101,4 +122,29 @@ func (o *Orchestrator) processOf(ctx context.Context, env *jack.Environment, c *
 		return nil
 	}
 	return v.Manifest.Processes[c.Process]
+}
+
+// servedUpstreams returns the IDs of the upstreams in the table the router
+// serves, or nil when the router cannot say (an in-process router, or one
+// that does not answer).
+func (o *Orchestrator) servedUpstreams(ctx context.Context) map[string]bool {
+	r, ok := o.router.(interface {
+		Routes(context.Context) (jack.RouteTable, error)
+	})
+	if !ok {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	table, err := r.Routes(ctx)
+	if err != nil {
+		return nil
+	}
+	served := map[string]bool{}
+	for _, route := range table.Routes {
+		for _, u := range route.Upstreams {
+			served[u.ID] = true
+		}
+	}
+	return served
 }

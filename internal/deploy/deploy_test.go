@@ -2,6 +2,7 @@ package deploy
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -344,6 +345,49 @@ func TestRestartOfTheDaemonAdoptsInstances(t *testing.T) {
 	}
 	if b := h.body(); !strings.Contains(b, "version=v1") {
 		t.Fatalf("after restart: %q", b)
+	}
+}
+
+// After a restart of the daemon, the router drops the instances that died
+// while it was down at once, before the living ones are probed; an
+// instance that fails its probe leaves the table after it.
+func TestARestartDropsDeadInstancesFromTheRouterFirst(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(jack.DeployRequest{Image: "notes:v1"})
+	h.mustSucceed(h.o.Scale(context.Background(), "notes", "production", map[string]int{"web": 3}))
+	web := h.rt.running("web")
+	dead, hung, fine := web[0].ID, web[1].ID, web[2].ID
+	h.o.Close()
+	h.rt.mu.Lock()
+	h.rt.containers[dead].c.Running = false
+	h.rt.containers[dead].srv.Close()
+	h.rt.containers[hung].srv.Close() // running, but its probe fails
+	h.rt.mu.Unlock()
+	h.tables.mu.Lock()
+	sent := len(h.tables.tables)
+	h.tables.mu.Unlock()
+
+	h.start()
+	eventually(t, "the table of the probed instances", func() bool {
+		ups := h.proxy.Routes().Routes[0].Upstreams
+		return len(ups) == 1 && ups[0].ID == fine
+	})
+	h.tables.mu.Lock()
+	after := h.tables.tables[sent:]
+	h.tables.mu.Unlock()
+	var first []string
+	for _, u := range after[0].Routes[0].Upstreams {
+		first = append(first, u.ID)
+	}
+	if slices.Contains(first, dead) || !slices.Contains(first, hung) || !slices.Contains(first, fine) {
+		t.Errorf("the first table after the restart routes %v; want the two running instances, not the dead %s", first, dead)
+	}
+	for _, table := range after {
+		for _, u := range table.Routes[0].Upstreams {
+			if u.ID == dead {
+				t.Fatalf("a table after the restart routes the dead instance: %v", table)
+			}
+		}
 	}
 }
 

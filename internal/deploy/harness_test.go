@@ -218,6 +218,12 @@ func (r *recordingRouter) SetRoutes(ctx context.Context, t jack.RouteTable) erro
 	return r.Router.SetRoutes(ctx, t)
 }
 
+// Routes returns the table the router serves, as the router process's
+// client does.
+func (r *recordingRouter) Routes(context.Context) (jack.RouteTable, error) {
+	return r.Router.(*router.Proxy).Routes(), nil
+}
+
 // upstreamCounts returns the upstream counts seen since the last call.
 func (r *recordingRouter) upstreamCounts() []int {
 	r.mu.Lock()

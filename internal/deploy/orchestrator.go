@@ -124,6 +124,11 @@ func New(cfg Config) *Orchestrator {
 // table, and starts watching the engine.
 func (o *Orchestrator) Open(ctx context.Context) error {
 	events := o.runtime.Watch(o.ctx)
+	// First the instances, so that the router, which served alone while
+	// the daemon was down, gets the current table soonest.
+	if err := o.adopt(ctx); err != nil {
+		return err
+	}
 	// One-off containers a previous run left have lost their streams and
 	// their deployments: stop them, and end their runs.
 	o.stopOneOffs(ctx, "", "")
@@ -131,9 +136,6 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 		return fmt.Errorf("end interrupted runs: %w", err)
 	} else if n > 0 {
 		o.logger.Info("ended runs interrupted by a restart", "runs", n)
-	}
-	if err := o.adopt(ctx); err != nil {
-		return err
 	}
 	o.collectStatic(ctx, 0)
 	o.wg.Add(3)
