@@ -5,7 +5,9 @@
 #   2. a 10 KiB static file served by each (HAProxy serves no files);
 #   3. the router's memory with 10,000 idle keep-alive client connections;
 #   4. a CPU profile of the router under the proxy load (top functions);
-#   5. the same proxy and static loads with each server pinned to core 0
+#   5. the proxied answer over HTTPS (TLS 1.3, keep-alive), nginx and Jack
+#      with the same certificate file;
+#   6. the same proxy and static loads with each server pinned to core 0
 #      and wrk and the origin to core 1 (BENCH_PIN_ROUNDS, default ROUNDS).
 #
 # Each load is wrk with 64 connections (2 threads) for BENCH_SECONDS
@@ -26,7 +28,7 @@ CONNS=64
 IDLE_CONNS="${BENCH_IDLE_CONNS:-10000}"
 
 need=()
-for tool in nginx:nginx-light haproxy:haproxy caddy:caddy wrk:wrk; do
+for tool in nginx:nginx-light haproxy:haproxy caddy:caddy wrk:wrk openssl:openssl; do
 	command -v "${tool%%:*}" >/dev/null || [ -x "/usr/sbin/${tool%%:*}" ] || need+=("${tool##*:}")
 done
 if [ "${#need[@]}" -gt 0 ]; then
@@ -52,6 +54,7 @@ go build -o "$work/idleconns" ./bench/idleconns
 go build -o "$work/jack" ./cmd/jack
 
 ORIGIN=127.0.0.1:19000 NGINX=127.0.0.1:19001 HAPROXY=127.0.0.1:19002 CADDY=127.0.0.1:19003 JACK=127.0.0.1:19004
+NGINX_TLS=127.0.0.1:19021 JACK_TLS=127.0.0.1:19024
 mkdir -p "$work/static" "$work/data" "$work/caddy"
 chmod 755 "$work" "$work/static" # nginx's workers run as www-data
 head -c 10240 /dev/urandom | base64 -w 76 | head -c 10240 >"$work/static/app.css"
@@ -59,8 +62,9 @@ chmod 644 "$work/static/app.css"
 
 "$work/origin" -addr "$ORIGIN" & pids+=($!)
 
-# nginx_conf NAME LISTEN ORIGIN writes $work/NAME.conf: nginx proxying to
-# ORIGIN and serving the static folder, its pid in $work/NAME.pid.
+# nginx_conf NAME LISTEN ORIGIN TLS_LISTEN writes $work/NAME.conf: nginx
+# proxying to ORIGIN and serving the static folder, on LISTEN and over HTTPS
+# on TLS_LISTEN, its pid in $work/NAME.pid.
 nginx_conf() {
 	cat >"$work/$1.conf" <<EOF
 worker_processes auto;
@@ -73,6 +77,9 @@ http {
   upstream origin { server $3; keepalive 128; }
   server {
     listen $2;
+    listen $4 ssl;
+    ssl_certificate $work/tls/localhost.crt;
+    ssl_certificate_key $work/tls/localhost.key;
     location /static/ { alias $work/static/; etag on; }
     location / {
       proxy_pass http://origin;
@@ -86,7 +93,13 @@ http {
 }
 EOF
 }
-nginx_conf nginx "$NGINX" "$ORIGIN"
+# One certificate for "localhost" (wrk sends the URL's host as SNI), given
+# to nginx and to Jack's routers as a user's certificate file.
+mkdir -p "$work/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=localhost \
+	-addext subjectAltName=DNS:localhost -keyout "$work/tls/localhost.key" -out "$work/tls/localhost.crt" 2>/dev/null
+chmod 644 "$work/tls/localhost.key"
+nginx_conf nginx "$NGINX" "$ORIGIN" "$NGINX_TLS"
 nginx -c "$work/nginx.conf" -p "$work"
 
 cat >"$work/haproxy.cfg" <<EOF
@@ -125,22 +138,24 @@ http://$CADDY {
 EOF
 XDG_DATA_HOME="$work/caddy" XDG_CONFIG_HOME="$work/caddy" caddy run --config "$work/Caddyfile" --adapter caddyfile >"$work/caddy.log" 2>&1 & pids+=($!)
 
-# start_jack DATA LISTEN ORIGIN [PREFIX...] starts a Jack router (under
-# PREFIX, e.g. taskset) with DATA as its data folder, routing to ORIGIN and
-# serving the static folder; it sets jack_pid and sock.
+# start_jack DATA LISTEN TLS_LISTEN ORIGIN [PREFIX...] starts a Jack router
+# (under PREFIX, e.g. taskset) with DATA as its data folder, on LISTEN and
+# over HTTPS on TLS_LISTEN, routing to ORIGIN and serving the static folder;
+# it sets jack_pid and sock.
 start_jack() {
-	local data=$1 listen=$2 origin=$3
-	shift 3
-	mkdir -p "$data"
-	"$@" env ${JACK_ROUTER_ENV:-} "$work/jack" router --data "$data" --http "$listen" >"$data/router.log" 2>&1 &
+	local data=$1 listen=$2 tls_listen=$3 origin=$4
+	shift 4
+	mkdir -p "$data/certs"
+	cp "$work/tls/localhost.crt" "$work/tls/localhost.key" "$data/certs/"
+	"$@" env ${JACK_ROUTER_ENV:-} "$work/jack" router --data "$data" --http "$listen" --https "$tls_listen" >"$data/router.log" 2>&1 &
 	pids+=($!)
 	jack_pid=$!
 	sock="$data/router.sock"
 	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
-	curl -sf --unix-socket "$sock" -X PUT http://router/routes -d "{\"generation\":1,\"routes\":[{\"env\":\"bench/prod\",\"hosts\":[\"${listen%:*}\"],
+	curl -sf --unix-socket "$sock" -X PUT http://router/routes -d "{\"generation\":1,\"routes\":[{\"env\":\"bench/prod\",\"hosts\":[\"${listen%:*}\",\"localhost\"],
   \"upstreams\":[{\"id\":\"origin\",\"addr\":\"$origin\"}],\"static\":[{\"url\":\"/static/\",\"dir\":\"$work/static\"}]}]}"
 }
-start_jack "$work/data" "$JACK" "$ORIGIN"
+start_jack "$work/data" "$JACK" "$JACK_TLS" "$ORIGIN"
 
 wait_up() {
 	for _ in $(seq 100); do curl -sf -o /dev/null "http://$1$2" && return 0; sleep 0.05; done
@@ -149,6 +164,10 @@ wait_up() {
 }
 for addr in "$ORIGIN" "$NGINX" "$HAPROXY" "$CADDY" "$JACK"; do wait_up "$addr" /; done
 for addr in "$NGINX" "$CADDY" "$JACK"; do wait_up "$addr" /static/app.css; done
+for addr in "$NGINX_TLS" "$JACK_TLS"; do
+	for _ in $(seq 100); do curl -skf -o /dev/null "https://localhost:${addr##*:}/" && break; sleep 0.05; done
+	curl -skf -o /dev/null "https://localhost:${addr##*:}/" || { echo "$addr did not answer over HTTPS" >&2; exit 1; }
+done
 
 # cpu_ticks PID... prints the CPU time (clock ticks) the processes used.
 cpu_ticks() {
@@ -203,7 +222,7 @@ wrk -t2 -c"$CONNS" -d2s "http://$JACK/" >/dev/null
 wrk -t2 -c"$CONNS" -d2s "http://$NGINX/" >/dev/null
 
 for round in $(seq "$ROUNDS"); do
-	echo "== round $round of $ROUNDS: proxy (a Go origin behind each), then a 10 KiB static file (HAProxy serves none)" >&2
+	echo "== round $round of $ROUNDS: proxy (a Go origin behind each), a 10 KiB static file (HAProxy serves none), proxy over HTTPS" >&2
 	measure direct "http://$ORIGIN/" "$origin_pid"
 	measure nginx "http://$NGINX/" $nginx_pids
 	measure haproxy "http://$HAPROXY/" "$haproxy_pid"
@@ -212,6 +231,8 @@ for round in $(seq "$ROUNDS"); do
 	measure s-nginx "http://$NGINX/static/app.css" $nginx_pids
 	measure s-caddy "http://$CADDY/static/app.css" "$caddy_pid"
 	measure s-jack "http://$JACK/static/app.css" "$jack_pid"
+	measure t-nginx "https://localhost:${NGINX_TLS##*:}/" $nginx_pids
+	measure t-jack "https://localhost:${JACK_TLS##*:}/" "$jack_pid"
 done
 
 echo "== profile of the router under the proxy load" >&2
@@ -240,9 +261,9 @@ PIN_ROUNDS="${BENCH_PIN_ROUNDS:-$ROUNDS}"
 if [ "$PIN_ROUNDS" -gt 0 ]; then
 	PORIGIN=127.0.0.1:19010 PNGINX=127.0.0.1:19011 PJACK=127.0.0.1:19014
 	taskset -c 1 "$work/origin" -addr "$PORIGIN" & pids+=($!)
-	nginx_conf nginx-pinned "$PNGINX" "$PORIGIN"
+	nginx_conf nginx-pinned "$PNGINX" "$PORIGIN" 127.0.0.1:19031
 	taskset -c 0 nginx -c "$work/nginx-pinned.conf" -p "$work"
-	start_jack "$work/data-pinned" "$PJACK" "$PORIGIN" taskset -c 0
+	start_jack "$work/data-pinned" "$PJACK" 127.0.0.1:19034 "$PORIGIN" taskset -c 0
 	for addr in "$PORIGIN" "$PNGINX" "$PJACK"; do wait_up "$addr" /; done
 	pnginx_pids="$(pgrep -P "$(cat "$work/nginx-pinned.pid")" | tr '\n' ' ')"
 	WRK_PREFIX="taskset -c 1"
@@ -267,7 +288,9 @@ row "proxy jack" jack "$(ratio "${best_rps[jack]}" "${best_rps[nginx]}")x"
 row "static 10KiB nginx" s-nginx
 row "static 10KiB caddy" s-caddy
 row "static 10KiB jack" s-jack "$(ratio "${best_rps[s-jack]}" "${best_rps[s-nginx]}")x"
-echo "p99 jack/nginx: proxy $(ratio "${best_p99[jack]}" "${best_p99[nginx]}")x, static $(ratio "${best_p99[s-jack]}" "${best_p99[s-nginx]}")x (1.00x or less is the target)"
+row "https proxy nginx" t-nginx
+row "https proxy jack" t-jack "$(ratio "${best_rps[t-jack]}" "${best_rps[t-nginx]}")x"
+echo "p99 jack/nginx: proxy $(ratio "${best_p99[jack]}" "${best_p99[nginx]}")x, static $(ratio "${best_p99[s-jack]}" "${best_p99[s-nginx]}")x (1.00x or less is the target), https proxy $(ratio "${best_p99[t-jack]}" "${best_p99[t-nginx]}")x"
 echo "CPU per request jack/nginx: proxy $(ratio "${best_cpu[jack]}" "${best_cpu[nginx]}")x, static $(ratio "${best_cpu[s-jack]}" "${best_cpu[s-nginx]}")x"
 echo "router RSS: $((before / 1024)) MiB idle, $((after / 1024)) MiB with $IDLE_CONNS idle keep-alive connections ($(((after - before) / IDLE_CONNS)) KiB each)"
 if [ "$PIN_ROUNDS" -gt 0 ]; then
