@@ -93,6 +93,11 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 	ready := time.Now().Add(img.startDelay)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if img.exitAtStart != 0 {
+			// It crashes on boot: it never answers, even in the moment
+			// before its exit is seen.
+			panic(http.ErrAbortHandler)
+		}
 		if time.Now().Before(ready) {
 			http.Error(w, "starting", http.StatusServiceUnavailable)
 			return
