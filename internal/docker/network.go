@@ -19,7 +19,9 @@ func (r *Runtime) ensureNetwork(ctx context.Context) (string, error) {
 	if r.netID != "" {
 		return r.netID, nil
 	}
+	unlock := lockNetworkCreation(r.network)
 	id, err := r.findOrCreateNetwork(ctx)
+	unlock()
 	if err != nil {
 		return "", err
 	}
