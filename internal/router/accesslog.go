@@ -141,19 +141,40 @@ func (l *accessLog) run() {
 	}
 }
 
-// writeBatch writes a batch of lines, a line at a time, so that the file is
-// rotated between lines.
+// writeBatch writes a batch of lines in as few writes as the rotation
+// allows: each chunk is the whole lines that fit before the file reaches
+// its limit (at least one line, which rotates the file first). One large
+// write holds a processor for less time than many small ones, and requests
+// queue behind whatever holds it.
 func (l *accessLog) writeBatch(f *accessLogFile, batch []byte) {
-	for len(batch) > 0 {
-		i := bytes.IndexByte(batch, '\n')
-		line := batch[:i+1]
-		batch = batch[i+1:]
-		if f.write(line) {
-			l.written.Add(1)
-		} else {
-			l.dropped.Add(1)
-		}
+	if f.file == nil && !f.open() { // open first: the chunks need its size
+		l.dropped.Add(int64(bytes.Count(batch, []byte{'\n'})))
+		return
 	}
+	for len(batch) > 0 {
+		n := chunkBefore(batch, f.limit-f.size)
+		lines := int64(bytes.Count(batch[:n], []byte{'\n'}))
+		if f.write(batch[:n]) {
+			l.written.Add(lines)
+		} else {
+			l.dropped.Add(lines)
+		}
+		batch = batch[n:]
+	}
+}
+
+// chunkBefore returns the length of the longest run of whole lines at the
+// start of batch that is at most room bytes, or of its first line if even
+// that is longer.
+func chunkBefore(batch []byte, room int64) int {
+	if int64(len(batch)) <= room {
+		return len(batch)
+	}
+	first := bytes.IndexByte(batch, '\n') + 1
+	if room < int64(first) {
+		return first
+	}
+	return bytes.LastIndexByte(batch[:room], '\n') + 1
 }
 
 // accessLogFile is the open access log, rotated by size.

@@ -394,3 +394,15 @@ func TestAccessLogLinesAreValidJSONWhateverTheRequest(t *testing.T) {
 		}
 	}
 }
+
+func TestAccessLogBatchesAreCutAtLinesForRotation(t *testing.T) {
+	batch := []byte("aaaa\nbb\ncccccc\n")
+	for _, tc := range []struct {
+		room int64
+		want int
+	}{{100, 15}, {15, 15}, {14, 8}, {8, 8}, {7, 5}, {5, 5}, {4, 5}, {0, 5}, {-3, 5}} {
+		if got := chunkBefore(batch, tc.room); got != tc.want {
+			t.Errorf("room %d: chunk of %d bytes, want %d", tc.room, got, tc.want)
+		}
+	}
+}
