@@ -214,13 +214,7 @@ func (c *edgeConn) serve() {
 			return
 		}
 		if c.br == nil || c.br.Buffered() == 0 {
-			c.releaseReader() // an idle connection holds no read buffer
-			c.conn.SetReadDeadline(time.Now().Add(c.srv.idleTimeout))
-			if c.waits && c.waiter.wait() != nil {
-				return // closed, or idle too long
-			}
-			c.acquireReader()
-			if _, err := c.br.Peek(1); err != nil {
+			if !c.awaitRequest() {
 				return // closed, or idle too long
 			}
 		}
@@ -291,6 +285,37 @@ func (c *edgeConn) releaseReader() {
 		readerPool.Put(c.read)
 		c.read, c.br = nil, nil
 	}
+}
+
+// hotWait is how long a connection waits for its next request with its
+// read buffer before it gives the buffer back: a busy client's next request
+// comes within it and costs one read, an idle one's connection then costs
+// no buffer.
+const hotWait = 20 * time.Millisecond
+
+// awaitRequest waits until the next request's first bytes are in c.br,
+// and reports false when the connection closed or stayed idle too long.
+func (c *edgeConn) awaitRequest() bool {
+	idleUntil := time.Now().Add(c.srv.idleTimeout)
+	if c.br != nil && c.waits {
+		c.conn.SetReadDeadline(time.Now().Add(hotWait))
+		_, err := c.br.Peek(1)
+		if err == nil {
+			return true
+		}
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() {
+			return false
+		}
+	}
+	c.releaseReader() // an idle connection holds no read buffer
+	c.conn.SetReadDeadline(idleUntil)
+	if c.waits && c.waiter.wait() != nil {
+		return false
+	}
+	c.acquireReader()
+	_, err := c.br.Peek(1)
+	return err == nil
 }
 
 // writerPool lends connections their write buffers while they answer.
