@@ -20,12 +20,7 @@ import (
 // back the router's table drops the dead instance. catchUp returns how long
 // after `jack server` was started that took.
 func TestTheRouterServesWhileTheDaemonIsDownAndCatchesUp(t *testing.T) {
-	d := startDaemon(t)
-	images(t, d.cli)
-	d.ok("apps", "create", "notes")
-	d.ok("envs", "create", "notes/production")
-	d.ok("scale", "notes/production", "web=2")
-	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	d := twoInstances(t)
 	l := d.load(host, 4)
 	took := catchUp(t, d)
 	l.end(t)
@@ -112,12 +107,7 @@ func routerUpstreams(t testing.TB, d *daemon) []string {
 // cores busy). bench/catchup.sh runs it. b.N is ignored.
 func BenchmarkRouterCatchUp(b *testing.B) {
 	rounds := benchRounds(7)
-	d := startDaemon(b)
-	images(b, d.cli)
-	d.ok("apps", "create", "notes")
-	d.ok("envs", "create", "notes/production")
-	d.ok("scale", "notes/production", "web=2")
-	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	d := twoInstances(b)
 	measure := func() (median, worst time.Duration) {
 		var took []time.Duration
 		for range rounds {

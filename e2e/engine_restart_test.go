@@ -16,12 +16,7 @@ import (
 // It restarts the machine's only engine, so it cannot share it with other
 // tests: .ci/run runs it alone, after the suite (go test -tags enginerestart).
 func TestEngineRestart(t *testing.T) {
-	d := startDaemon(t)
-	images(t, d.cli)
-	d.ok("apps", "create", "notes")
-	d.ok("envs", "create", "notes/production")
-	d.ok("scale", "notes/production", "web=2")
-	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	d := twoInstances(t)
 	before := d.containerIDs()
 
 	if out, err := exec.Command("pkill", "-TERM", "-x", "dockerd").CombinedOutput(); err != nil {

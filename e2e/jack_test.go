@@ -52,6 +52,19 @@ func TestMain(m *testing.M) {
 
 const testapp = "github.com/jack-paas/jack/internal/dockertest/testapp"
 
+// twoInstances starts a daemon with notes/production serving v1 of the
+// test app on two instances.
+func twoInstances(t testing.TB) *daemon {
+	t.Helper()
+	d := startDaemon(t)
+	images(t, d.cli)
+	d.ok("apps", "create", "notes")
+	d.ok("envs", "create", "notes/production")
+	d.ok("scale", "notes/production", "web=2")
+	d.ok("deploy", "notes/production", "--image", "jack-e2e-app:v1")
+	return d
+}
+
 // images builds the test app's images: v1 and v2 differ in APP_VERSION.
 func images(t testing.TB, cli *client.Client) {
 	t.Helper()
