@@ -99,14 +99,8 @@ func (r *Runtime) WatchLogContainers(ctx context.Context) <-chan string {
 				return
 			}
 			r.logger.Warn("lost the Docker event stream of the log collector; reconnecting", "err", err)
-			for {
-				if !sleep(ctx, delay) {
-					return
-				}
-				delay = min(2*delay, watchMaxDelay)
-				if _, err := r.cli.Ping(ctx); err == nil {
-					break
-				}
+			if !r.awaitEngine(ctx, &delay) {
+				return
 			}
 			msgs, errs = r.cli.Events(ctx, opts)
 			select {

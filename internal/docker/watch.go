@@ -48,14 +48,8 @@ func (r *Runtime) watch(ctx context.Context, opts events.ListOptions, msgs <-cha
 			return
 		}
 		r.logger.Warn("lost the Docker event stream; reconnecting", "err", err)
-		for {
-			if !sleep(ctx, delay) {
-				return
-			}
-			delay = min(2*delay, watchMaxDelay)
-			if _, err := r.cli.Ping(ctx); err == nil {
-				break
-			}
+		if !r.awaitEngine(ctx, &delay) {
+			return
 		}
 		msgs, errs = r.cli.Events(ctx, opts)
 		r.logger.Info("reconnected to the Docker event stream")
@@ -112,6 +106,20 @@ func toEvent(m events.Message) jack.ContainerEvent {
 }
 
 // sleep waits d; false if ctx ended first.
+// awaitEngine pings the engine, waiting *delay before each try and
+// doubling it up to watchMaxDelay, until it answers (true) or ctx ends.
+func (r *Runtime) awaitEngine(ctx context.Context, delay *time.Duration) bool {
+	for {
+		if !sleep(ctx, *delay) {
+			return false
+		}
+		*delay = min(2**delay, watchMaxDelay)
+		if _, err := r.cli.Ping(ctx); err == nil {
+			return true
+		}
+	}
+}
+
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)
 	defer t.Stop()
