@@ -10,11 +10,11 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// headReader reads the request heads of one client connection. The common
-// request — a bodyless GET or HEAD with an origin-form path, CRLF line ends
-// and a head that fits in the connection's read buffer — is parsed here
-// into a Request, URL and Header reused from the connection's previous
-// request, with one allocation (the head, copied into a string that every
+// headReader reads the request heads of a client connection. The common
+// request — without a body, with an origin-form path, CRLF line ends and a
+// head that fits in the connection's read buffer — is parsed here into a
+// Request, URL and Header reused from the previous request read, with one
+// allocation (the head, copied into a string that every
 // field is a part of). Anything else goes to http.ReadRequest, so that what
 // the router accepts and refuses is net/http's: the fast path only ever
 // takes heads that http.ReadRequest would read the same way
@@ -24,9 +24,11 @@ import (
 // header map and its strings; at 60,000 requests a second they were four
 // fifths of what the router allocated serving a static file.
 //
-// The Request returned is the connection's until its next head is read:
-// nothing may keep it, its URL or its Header past the answer. Requests that
-// are hijacked end their connection, so theirs are never reused.
+// The Request returned is reused for the next head read: by the same
+// connection, or by another once this one is idle and has given its
+// connReader back. Nothing may keep it, its URL or its Header past the
+// answer. Requests that are hijacked end their connection, which keeps its
+// reader, so theirs are never reused.
 type headReader struct {
 	req    http.Request
 	url    url.URL
