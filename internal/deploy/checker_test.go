@@ -48,22 +48,29 @@ func TestCheckerTakesFailingInstancesOutOfRotationAndBack(t *testing.T) {
 	if in.CheckFailures < 3 || !strings.Contains(in.LastCheckError, "500") {
 		t.Errorf("unhealthy instance: %d failures, last error %q; want 3 or more and the 500", in.CheckFailures, in.LastCheckError)
 	}
-	if code, _, _ := h.get("/"); code != 503 {
-		t.Errorf("with every instance failing its check the router answered %d; want 503 (none in rotation)", code)
-	}
+	// The table that takes them out follows the state.
+	eventually(t, "the router to answer 503 with every instance failing its check (none in rotation)", func() bool {
+		code, _, _ := h.get("/")
+		return code == 503
+	})
 	sick.Store(false)
 	eventually(t, "instances back in rotation", func() bool {
 		code, _, _ := h.get("/")
 		return code == 200 && h.instances()["web.2"].State == jack.InstanceHealthy
 	})
-	events, _ := h.store.ListEvents(context.Background(), h.env.ID, 0, 100)
+	// The events are stored as the checker acts, just after the table.
 	var out, back bool
-	for _, e := range events {
-		out = out || strings.Contains(e.Message, "failed 3 health checks in a row") && strings.Contains(e.Message, "out of rotation")
-		back = back || strings.Contains(e.Message, "passes its health check again; back in rotation")
-	}
-	if !out || !back {
-		t.Errorf("events do not tell of the instance leaving (%v) and coming back (%v): %v", out, back, events)
+	deadline := time.Now().Add(10 * time.Second)
+	for !out || !back {
+		if time.Now().After(deadline) {
+			t.Fatalf("events do not tell of the instance leaving (%v) and coming back (%v)", out, back)
+		}
+		time.Sleep(5 * time.Millisecond)
+		events, _ := h.store.ListEvents(context.Background(), h.env.ID, 0, 100)
+		for _, e := range events {
+			out = out || strings.Contains(e.Message, "failed 3 health checks in a row") && strings.Contains(e.Message, "out of rotation")
+			back = back || strings.Contains(e.Message, "passes its health check again; back in rotation")
+		}
 	}
 }
 
