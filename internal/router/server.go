@@ -145,7 +145,8 @@ type edgeConn struct {
 	remote string
 	idle   atomic.Bool // waiting for a request
 	waiter idleWait
-	waits  bool // waiter works on this connection
+	waits  bool        // waiter works on this connection
+	bare   atomic.Bool // waiting for a request holding no buffer
 	resp   edgeResponse
 	watch  clientWatch
 }
@@ -310,8 +311,13 @@ func (c *edgeConn) awaitRequest() bool {
 	}
 	c.releaseReader() // an idle connection holds no read buffer
 	c.conn.SetReadDeadline(idleUntil)
-	if c.waits && c.waiter.wait() != nil {
-		return false
+	if c.waits {
+		c.bare.Store(c.bw == nil && c.read == nil)
+		err := c.waiter.wait()
+		c.bare.Store(false)
+		if err != nil {
+			return false
+		}
 	}
 	c.acquireReader()
 	_, err := c.br.Peek(1)

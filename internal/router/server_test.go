@@ -231,7 +231,7 @@ func TestIdleConnectionsHoldNoBuffers(t *testing.T) {
 		defer f.server.mu.Unlock()
 		idle := 0
 		for c := range f.server.conns {
-			if c.idle.Load() && c.read == nil && c.bw == nil {
+			if c.idle.Load() && c.bare.Load() {
 				idle++
 			}
 		}
