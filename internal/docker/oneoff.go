@@ -9,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	cerrdefs "github.com/containerd/errdefs"
 	"github.com/docker/docker/api/types/container"
-	"github.com/docker/docker/api/types/network"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/stdcopy"
 	jack "github.com/jack-paas/jack"
@@ -207,26 +205,12 @@ func (r *Runtime) oneOffLabels(spec *jack.OneOffSpec) map[string]string {
 // network again if it was removed behind Jack's back.
 func (r *Runtime) createOneOff(ctx context.Context, spec *jack.OneOffSpec, config *container.Config, host *container.HostConfig) (string, error) {
 	for attempt := 0; ; attempt++ {
-		netID, err := r.ensureNetwork(ctx)
-		if err != nil {
-			return "", err
-		}
-		onNet := *host
-		onNet.NetworkMode = container.NetworkMode(netID)
-		endpoints := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netID: {}}}
-		resp, err := r.cli.ContainerCreate(ctx, config, &onNet, endpoints, nil, oneOffName(spec))
-		switch {
-		case isNetworkGone(err) && attempt == 0:
+		resp, err := r.createOnNetwork(ctx, config, host, oneOffName(spec), spec.Name+" container", spec.Image)
+		if isNetworkGone(err) && attempt == 0 {
 			r.forgetNetwork()
 			continue
-		case isNotFound(err):
-			return "", jack.Errorf(jack.ENOTFOUND, "image %s is not on the Docker engine; build or load it first", spec.Image)
-		case cerrdefs.IsInvalidArgument(err):
-			return "", jack.Errorf(jack.EINVALID, "%s can't be created: %v", spec.Name, err)
-		case err != nil:
-			return "", r.fail(err, "create %s container", spec.Name)
 		}
-		return resp.ID, nil
+		return resp.ID, err
 	}
 }
 

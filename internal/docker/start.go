@@ -70,23 +70,9 @@ func (r *Runtime) run(ctx context.Context, spec *jack.InstanceSpec, config *cont
 // and returns its ID. A container that fails to start is removed. When the
 // network is gone the engine's error is returned as is, for run to retry.
 func (r *Runtime) createAndStart(ctx context.Context, spec *jack.InstanceSpec, config *container.Config, host *container.HostConfig) (string, error) {
-	netID, err := r.ensureNetwork(ctx)
+	resp, err := r.createOnNetwork(ctx, config, host, containerName(spec), "instance "+spec.Name(), spec.Image)
 	if err != nil {
 		return "", err
-	}
-	onNet := *host
-	onNet.NetworkMode = container.NetworkMode(netID)
-	endpoints := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netID: {}}}
-	resp, err := r.cli.ContainerCreate(ctx, config, &onNet, endpoints, nil, containerName(spec))
-	switch {
-	case isNetworkGone(err):
-		return "", fmt.Errorf("create instance %s: %w", spec.Name(), err)
-	case isNotFound(err):
-		return "", jack.Errorf(jack.ENOTFOUND, "image %s is not on the Docker engine; build or load it first", spec.Image)
-	case cerrdefs.IsInvalidArgument(err):
-		return "", jack.Errorf(jack.EINVALID, "instance %s can't be created: %v", spec.Name(), err)
-	case err != nil:
-		return "", r.fail(err, "create instance %s", spec.Name())
 	}
 	for _, w := range resp.Warnings {
 		r.logger.Warn("Docker warns about a new instance", "instance", spec.Name(), "warning", w)
@@ -103,6 +89,33 @@ func (r *Runtime) createAndStart(ctx context.Context, spec *jack.InstanceSpec, c
 		return "", r.unavailable(err)
 	}
 	return "", jack.Errorf(jack.EINVALID, "instance %s did not start (%v); check the process command and the image", spec.Name(), err)
+}
+
+// createOnNetwork creates a container named name (what says which one in
+// errors) on the runtime's network. A network removed behind Jack's back
+// comes back as the engine's error, wrapped, for the caller to retry
+// (isNetworkGone); a missing image is ENOTFOUND, a refused configuration
+// EINVALID.
+func (r *Runtime) createOnNetwork(ctx context.Context, config *container.Config, host *container.HostConfig, name, what, image string) (container.CreateResponse, error) {
+	netID, err := r.ensureNetwork(ctx)
+	if err != nil {
+		return container.CreateResponse{}, err
+	}
+	onNet := *host
+	onNet.NetworkMode = container.NetworkMode(netID)
+	endpoints := &network.NetworkingConfig{EndpointsConfig: map[string]*network.EndpointSettings{netID: {}}}
+	resp, err := r.cli.ContainerCreate(ctx, config, &onNet, endpoints, nil, name)
+	switch {
+	case isNetworkGone(err):
+		return resp, fmt.Errorf("create %s: %w", what, err)
+	case isNotFound(err):
+		return resp, jack.Errorf(jack.ENOTFOUND, "image %s is not on the Docker engine; build or load it first", image)
+	case cerrdefs.IsInvalidArgument(err):
+		return resp, jack.Errorf(jack.EINVALID, "%s can't be created: %v", what, err)
+	case err != nil:
+		return resp, r.fail(err, "create %s", what)
+	}
+	return resp, nil
 }
 
 // isNetworkGone reports whether the engine refused a container because its
