@@ -134,6 +134,11 @@ func (p *Proxy) Close() {
 // ServeHTTP answers one request: from static files, with a redirect to
 // HTTPS, or through an upstream; then logs and counts it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.serveWith(w, r, p.table.Load())
+}
+
+// serveWith is ServeHTTP routing with table t.
+func (p *Proxy) serveWith(w http.ResponseWriter, r *http.Request, t *table) {
 	rec := newRecorder(w)
 	f := &flight{start: time.Now(), host: canonicalHost(r.Host), client: clientIP(r.RemoteAddr)}
 	f.parent = r.Context()
@@ -146,13 +151,13 @@ func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if p.closing.Load() {
 		w.Header()["Connection"] = []string{"close"}
 	}
-	p.serve(rec, r, f)
+	p.serve(rec, r, f, t)
 	p.finish(rec, r, f)
 	rec.free()
 }
 
 // serve routes the request.
-func (p *Proxy) serve(w *recorder, r *http.Request, f *flight) {
+func (p *Proxy) serve(w *recorder, r *http.Request, f *flight, t *table) {
 	if r.Method == http.MethodConnect {
 		writePage(w, http.StatusMethodNotAllowed, "CONNECT is not supported.\n")
 		return
@@ -161,7 +166,6 @@ func (p *Proxy) serve(w *recorder, r *http.Request, f *flight) {
 		p.edge.serveChallenge(w, r)
 		return
 	}
-	t := p.table.Load()
 	rt := t.lookup(f.host)
 	if rt == nil {
 		p.writeNotFound(w, f.host)
@@ -182,6 +186,35 @@ func (p *Proxy) serve(w *recorder, r *http.Request, f *flight) {
 		return
 	}
 	p.proxy(w, r, f)
+}
+
+// answersAtOnce reports whether serveWith answers r with table t without
+// waiting on anything but memory: a static file held in memory, a
+// redirect, an error page. The plain server's event loops answer those
+// themselves and give the rest (an upstream's answer, a request body, an
+// upgrade, a file read from disk) to a goroutine that may wait.
+func (p *Proxy) answersAtOnce(r *http.Request, t *table) bool {
+	if r.Method == http.MethodConnect {
+		return true
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		return false
+	}
+	host := canonicalHost(r.Host)
+	if p.edge != nil && p.edge.servesChallenge(r, host) {
+		return false
+	}
+	rt := t.lookup(host)
+	if rt == nil {
+		return true
+	}
+	if r.TLS == nil && rt.edge.RedirectHTTPS && p.edge != nil {
+		return true
+	}
+	if m := rt.staticMount(r.URL.Path); m != nil {
+		return p.static.answersAtOnce(r, m)
+	}
+	return false
 }
 
 // proxy sends the request to an upstream of f's route and the answer back.

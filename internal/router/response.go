@@ -151,8 +151,8 @@ func (w *edgeResponse) ReadFrom(src io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	if w.chunked || w.noBody || w.err != nil || w.hijacked || w.length < 0 {
-		return io.Copy(writerOnly{w}, src)
+	if w.chunked || w.noBody || w.err != nil || w.hijacked || w.length < 0 || w.c.inLoop.Load() {
+		return io.Copy(writerOnly{w}, src) // an event loop's answers never wait on the socket
 	}
 	if err := w.c.bw.Flush(); err != nil {
 		w.err = err

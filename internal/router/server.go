@@ -28,6 +28,11 @@ import (
 // leaves out what costs a proxy time: a goroutine per request reading
 // ahead, a context per request, sorting headers, three layers of buffers.
 // HTTPS (and HTTP/2) goes through net/http's server.
+//
+// On Linux the goroutine is only lent: connections wait for requests in
+// event loops (loop_linux.go) which answer on the spot what needs nothing
+// but memory, and hand the rest to a goroutine that gives the connection
+// back when it is idle again.
 type edgeServer struct {
 	proxy             *Proxy
 	logger            *slog.Logger
@@ -38,8 +43,13 @@ type edgeServer struct {
 	mu       sync.Mutex
 	conns    map[*edgeConn]struct{}
 	listener net.Listener
-	closing  atomic.Bool // answers close their connections; idle ones are closed
-	wg       sync.WaitGroup
+	closing  atomic.Bool    // answers close their connections; idle ones are closed
+	closed   atomic.Bool    // Close: every connection is closed
+	wg       sync.WaitGroup // one per connection
+
+	loops    []*eventLoop // nil: a goroutine serves each connection all its life
+	noLoops  bool         // tests: serve without event loops
+	nextLoop int
 }
 
 func newPlainServer(p *Proxy, logger *slog.Logger) *edgeServer {
@@ -54,6 +64,9 @@ func newPlainServer(p *Proxy, logger *slog.Logger) *edgeServer {
 func (s *edgeServer) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.listener = ln
+	if s.loops == nil && !s.noLoops {
+		s.loops = startLoops(s)
+	}
 	s.mu.Unlock()
 	var backoff time.Duration
 	for {
@@ -77,11 +90,11 @@ func (s *edgeServer) Serve(ln net.Listener) error {
 			conn.Close()
 			continue
 		}
-		s.wg.Add(1)
-		go func() {
-			defer s.wg.Done()
-			c.serve()
-		}()
+		if c.loop != nil {
+			c.loop.add(c)
+			continue
+		}
+		go c.serve(nil)
 	}
 }
 
@@ -113,13 +126,17 @@ func (s *edgeServer) Shutdown(ctx context.Context) error {
 // Close closes the listener and every connection at once.
 func (s *edgeServer) Close() {
 	s.closing.Store(true)
+	s.closed.Store(true)
 	s.mu.Lock()
 	if s.listener != nil {
 		s.listener.Close()
 	}
 	for c := range s.conns {
-		c.conn.Close()
+		if !c.inLoop.Load() {
+			c.conn.Close()
+		}
 	}
+	s.pokeLoops() // they close theirs
 	s.mu.Unlock()
 }
 
@@ -128,9 +145,16 @@ func (s *edgeServer) closeIdle() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		if c.idle.Load() {
+		if c.idle.Load() && !c.inLoop.Load() {
 			c.conn.Close()
 		}
+	}
+	s.pokeLoops() // they close their idle connections themselves
+}
+
+func (s *edgeServer) pokeLoops() {
+	for _, l := range s.loops {
+		l.poke()
 	}
 }
 
@@ -149,6 +173,17 @@ type edgeConn struct {
 	bare   atomic.Bool // waiting for a request holding no buffer
 	resp   edgeResponse
 	watch  clientWatch
+	closed atomic.Bool // counted out of the server
+
+	// Event-loop state (loop_linux.go); loop is nil when a goroutine
+	// serves the connection all its life.
+	loop    *eventLoop
+	id      uint64
+	inLoop  atomic.Bool  // the loop has it, not a goroutine
+	expires atomic.Int64 // unix nanoseconds: the loop closes it then
+	raw     rawSocket
+	peek    socketPeek
+	ending  bool // close once the answer is sent
 }
 
 func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
@@ -157,15 +192,38 @@ func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
 	}
 	c := &edgeConn{srv: s, conn: conn, remote: conn.RemoteAddr().String()}
 	c.lr.Conn, c.lr.remaining = conn, noLimit
-	c.waits = c.waiter.init(conn)
 	c.idle.Store(true)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing.Load() {
 		return nil
 	}
+	if len(s.loops) > 0 && c.raw.init(conn) {
+		c.loop = s.loops[s.nextLoop%len(s.loops)]
+		s.nextLoop++
+		c.lr.raw = &c.raw
+		c.peek.init(c.raw.rc)
+	} else {
+		c.waits = c.waiter.init(conn)
+	}
 	s.conns[c] = struct{}{}
+	s.wg.Add(1)
 	return c
+}
+
+// forget counts the connection out of the server, once: it is closed, or
+// a hijacker has it.
+func (c *edgeConn) forget() {
+	if !c.closed.CompareAndSwap(false, true) {
+		return
+	}
+	c.srv.mu.Lock()
+	delete(c.srv.conns, c)
+	c.srv.mu.Unlock()
+	if c.loop != nil {
+		c.loop.remove(c)
+	}
+	c.srv.wg.Done()
 }
 
 // limitedConn reads from a connection, refusing past a limit: it bounds
@@ -173,6 +231,7 @@ func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
 type limitedConn struct {
 	net.Conn
 	remaining int64
+	raw       *rawSocket // set while an event loop has the connection: reads never wait
 }
 
 func (l *limitedConn) Read(p []byte) (int, error) {
@@ -182,7 +241,13 @@ func (l *limitedConn) Read(p []byte) (int, error) {
 	if int64(len(p)) > l.remaining {
 		p = p[:l.remaining]
 	}
-	n, err := l.Conn.Read(p)
+	var n int
+	var err error
+	if l.raw != nil {
+		n, err = l.raw.read(p)
+	} else {
+		n, err = l.Conn.Read(p)
+	}
 	l.remaining -= int64(n)
 	return n, err
 }
@@ -193,56 +258,74 @@ var errHeadTooLarge = errors.New("request head too large")
 const noLimit = 1 << 62
 
 // serve answers requests on the connection until it closes, a request asks
-// to close it, or the server shuts down.
-func (c *edgeConn) serve() {
-	hijacked := false
+// to close it, or the server shuts down; first req when an event loop read
+// it. A connection of an event loop goes back to it once no request is
+// buffered.
+func (c *edgeConn) serve(req *http.Request) {
+	hijacked, back := false, false
 	defer func() {
 		if r := recover(); r != nil && r != http.ErrAbortHandler {
 			c.srv.logger.Error("panic serving a request", "client", c.remote, "panic", r)
+			back = false
 		}
-		c.srv.mu.Lock()
-		delete(c.srv.conns, c)
-		c.srv.mu.Unlock()
-		if !hijacked { // a hijacker has the buffers
+		switch {
+		case back:
+			c.loop.takeBack(c)
+		case hijacked: // the hijacker has the connection and the buffers
+			c.forget()
+		default:
 			c.conn.Close()
 			c.releaseWriter()
 			c.releaseReader()
+			c.forget()
 		}
 	}()
 	for {
-		c.idle.Store(true)
-		if c.srv.closing.Load() {
-			return
-		}
-		if c.br == nil || c.br.Buffered() == 0 {
-			if !c.awaitRequest() {
-				return // closed, or idle too long
+		if req == nil {
+			c.idle.Store(true)
+			if c.srv.closing.Load() {
+				return
 			}
-		}
-		c.idle.Store(false)
-		if c.bw == nil {
-			c.bw = writerPool.Get().(*bufio.Writer)
-			c.bw.Reset(c.conn)
-		}
-		c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
-		c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
-		req, err := c.read.head.read(c.br)
-		c.lr.remaining = noLimit
-		if err != nil {
-			c.refuse(err)
-			return
+			if c.br == nil || c.br.Buffered() == 0 {
+				if c.loop != nil {
+					// A busy client's next request comes within hotWait:
+					// it stays with this goroutine. Else the loop waits.
+					came, ok := c.awaitHot()
+					if !ok {
+						return
+					}
+					if !came {
+						back = c.bw == nil || c.bw.Flush() == nil
+						return
+					}
+				} else if !c.awaitRequest() {
+					return // closed, or idle too long
+				}
+			}
+			c.idle.Store(false)
+			c.conn.SetReadDeadline(time.Now().Add(c.srv.readHeaderTimeout))
+			c.lr.remaining = c.srv.maxHeaderBytes + 4096 + int64(c.br.Buffered())
+			var err error
+			req, err = c.read.head.read(c.br)
+			c.lr.remaining = noLimit
+			if err != nil {
+				c.refuse(err)
+				return
+			}
+			if status, msg := checkRequest(req); status != 0 {
+				c.writeError(status, msg)
+				return
+			}
 		}
 		if req.ContentLength != 0 {
 			// A body may take its time; the next request's wait sets the
 			// idle deadline again.
 			c.conn.SetReadDeadline(time.Time{})
 		}
-		if status, msg := checkRequest(req); status != 0 {
-			c.writeError(status, msg)
-			return
-		}
+		c.acquireWriter()
 		req.RemoteAddr = c.remote
 		keep, wasHijacked := c.answer(req)
+		req = nil
 		if wasHijacked {
 			hijacked = true
 			return
@@ -299,14 +382,9 @@ const hotWait = 20 * time.Millisecond
 func (c *edgeConn) awaitRequest() bool {
 	idleUntil := time.Now().Add(c.srv.idleTimeout)
 	if c.br != nil && c.waits {
-		c.conn.SetReadDeadline(time.Now().Add(hotWait))
-		_, err := c.br.Peek(1)
-		if err == nil {
-			return true
-		}
-		var ne net.Error
-		if !errors.As(err, &ne) || !ne.Timeout() {
-			return false
+		came, ok := c.awaitHot()
+		if came || !ok {
+			return came
 		}
 	}
 	c.releaseReader() // an idle connection holds no read buffer
@@ -324,8 +402,37 @@ func (c *edgeConn) awaitRequest() bool {
 	return err == nil
 }
 
+// awaitHot waits hotWait for the next request's first bytes, with the read
+// buffer, and reports whether they came; ok is false when the connection
+// failed.
+func (c *edgeConn) awaitHot() (came, ok bool) {
+	if c.br == nil {
+		return false, true
+	}
+	c.conn.SetReadDeadline(time.Now().Add(hotWait))
+	_, err := c.br.Peek(1)
+	if err == nil {
+		return true, true
+	}
+	var ne net.Error
+	return false, errors.As(err, &ne) && ne.Timeout()
+}
+
 // writerPool lends connections their write buffers while they answer.
 var writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16<<10) }}
+
+// acquireWriter gives the connection a write buffer: onto the socket as
+// is, or, while the event loop has it, onto the socket without waiting.
+func (c *edgeConn) acquireWriter() {
+	if c.bw == nil {
+		c.bw = writerPool.Get().(*bufio.Writer)
+		if c.inLoop.Load() {
+			c.bw.Reset(&c.raw)
+		} else {
+			c.bw.Reset(c.conn)
+		}
+	}
+}
 
 func (c *edgeConn) releaseWriter() {
 	if c.bw != nil {
@@ -385,10 +492,7 @@ func checkRequest(req *http.Request) (int, string) {
 
 // writeError writes a plain answer and leaves the connection to close.
 func (c *edgeConn) writeError(status int, msg string) {
-	if c.bw == nil {
-		c.bw = writerPool.Get().(*bufio.Writer)
-		c.bw.Reset(c.conn)
-	}
+	c.acquireWriter()
 	c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	fmt.Fprintf(c.bw, "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s",
 		status, http.StatusText(status), len(msg)+len(http.StatusText(status))+2, http.StatusText(status)+": "+msg)
@@ -398,6 +502,11 @@ func (c *edgeConn) writeError(status int, msg string) {
 // answer has the proxy answer req and reports whether the connection can
 // carry another request, and whether the proxy took it over.
 func (c *edgeConn) answer(req *http.Request) (keep, hijacked bool) {
+	return c.answerWith(req, c.srv.proxy.table.Load())
+}
+
+// answerWith is answer routing with table t.
+func (c *edgeConn) answerWith(req *http.Request, t *table) (keep, hijacked bool) {
 	w := &c.resp
 	w.reset(c, req)
 	if req.Body != nil && req.Body != http.NoBody {
@@ -416,7 +525,7 @@ func (c *edgeConn) answer(req *http.Request) (keep, hijacked bool) {
 				w.aborted = true
 			}
 		}()
-		c.srv.proxy.ServeHTTP(w, req)
+		c.srv.proxy.serveWith(w, req, t)
 	}()
 	if w.hijacked {
 		return false, true

@@ -147,17 +147,14 @@ func (d *staticDir) close() {
 // lookup returns what is known of the file at name (clean, relative; "."
 // for the folder itself), or nil when there is none.
 func (d *staticDir) lookup(name string) *staticFile {
-	d.mu.RLock()
-	f, ok := d.entries[name]
-	d.mu.RUnlock()
-	if ok {
+	if f := d.held(name); f != nil {
 		return f
 	}
 	root := d.openRoot()
 	if root == nil {
 		return nil
 	}
-	f = d.load(root, name)
+	f := d.load(root, name)
 	if f == nil {
 		return nil
 	}
@@ -182,6 +179,13 @@ func (d *staticDir) lookup(name string) *staticFile {
 	}
 	d.mu.Unlock()
 	return f
+}
+
+// held returns the entry of name that the folder holds, or nil.
+func (d *staticDir) held(name string) *staticFile {
+	d.mu.RLock()
+	defer d.mu.RUnlock()
+	return d.entries[name]
 }
 
 // memory is how many bytes of contents f keeps.
@@ -252,42 +256,74 @@ func (s *staticFiles) serve(w *recorder, r *http.Request, m *staticMount) {
 		writePage(w, http.StatusMethodNotAllowed, "Static files answer GET and HEAD only.\n")
 		return
 	}
-	rel := r.URL.Path[len(m.prefix):]
-	name, wantDir, ok := cleanStaticPath(rel)
-	if !ok {
+	f, from, toDir, _ := s.find(r, m, false)
+	switch {
+	case toDir:
+		target := r.URL.EscapedPath() + "/"
+		if r.URL.RawQuery != "" {
+			target += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, target, http.StatusMovedPermanently)
+	case f == nil:
 		staticNotFound(w)
-		return
+	default:
+		s.serveFile(w, r, from, f)
 	}
-	var f *staticFile
-	var from *staticDir
+}
+
+// find returns the file a GET of r's path under m answers with, and the
+// folder it is in; nil when there is none, and toDir when the path names
+// a folder without its slash. With cachedOnly it looks only at what the
+// folders have cached, and known is false when that is not enough to say.
+func (s *staticFiles) find(r *http.Request, m *staticMount, cachedOnly bool) (f *staticFile, from *staticDir, toDir, known bool) {
+	look := (*staticDir).lookup
+	if cachedOnly {
+		look = (*staticDir).held
+	}
+	name, wantDir, ok := cleanStaticPath(r.URL.Path[len(m.prefix):])
+	if !ok {
+		return nil, nil, false, true
+	}
 	for _, d := range m.dirs {
-		if f = d.lookup(name); f != nil {
+		if f = look(d, name); f != nil {
 			from = d
 			break
 		}
 	}
-	if f != nil && f.dir {
-		if !wantDir {
-			target := r.URL.EscapedPath() + "/"
-			if r.URL.RawQuery != "" {
-				target += "?" + r.URL.RawQuery
-			}
-			http.Redirect(w, r, target, http.StatusMovedPermanently)
-			return
+	switch {
+	case f == nil:
+		return nil, nil, false, !cachedOnly
+	case f.dir && !wantDir:
+		return nil, nil, true, true
+	case f.dir:
+		f = look(from, path.Join(name, "index.html"))
+		if f == nil {
+			return nil, nil, false, !cachedOnly
 		}
-		f = from.lookup(path.Join(name, "index.html"))
-		if f != nil && f.dir {
+		if f.dir {
 			f = nil
 		}
-	} else if f != nil && wantDir {
+	case wantDir:
 		f = nil // a file asked for as a folder
 	}
-	if f == nil {
-		staticNotFound(w)
-		return
-	}
-	s.serveFile(w, r, from, f)
+	return f, from, false, true
 }
+
+// answersAtOnce reports whether serve answers r from memory, without
+// reading a file or a folder from disk.
+func (s *staticFiles) answersAtOnce(r *http.Request, m *staticMount) bool {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return true
+	}
+	f, _, _, known := s.find(r, m, true)
+	if !known {
+		return false
+	}
+	return f == nil || f.inMemory() && (f.br == nil || f.br.inMemory()) && (f.gz == nil || f.gz.inMemory())
+}
+
+// inMemory reports whether f's contents are held in memory.
+func (f *staticFile) inMemory() bool { return f.data != nil || f.size == 0 }
 
 // serveFile sends f, or its precompressed sibling when the client takes it,
 // with http.ServeContent doing the conditional and range requests.

@@ -1,0 +1,219 @@
+//go:build linux
+
+package router
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jack-paas/jack"
+)
+
+// These tests pin the plain server's event loops (loop_linux.go): the
+// answers they give themselves, the connections they lend to goroutines
+// and take back, and the sockets they write without waiting. The rest of
+// the package's tests run on the loops too; scripts/test runs the package
+// again without them (JACK_ROUTER_LOOPS=0).
+
+// newMixedFront serves shop.test: static files under /static/ (small.css,
+// and big.js, 200 KiB, still held in memory) and everything else from a
+// backend.
+func newMixedFront(t *testing.T, configure ...func(*edgeServer)) (*testFront, []byte) {
+	t.Helper()
+	dir := t.TempDir()
+	big := bytes.Repeat([]byte("0123456789abcdef"), 200<<10/16)
+	for name, data := range map[string][]byte{"small.css": []byte("a{b:c}\n"), "big.js": big} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBackend(t, "b")
+	p, f := newTestProxy(t, configure...)
+	rt := newRoute("shop/prod", []string{"shop.test"}, b.upstream("b"))
+	rt.Static = []jack.StaticMount{{URL: "/static/", Dir: dir}}
+	setRoutes(t, p, 1, rt)
+	return f, big
+}
+
+func TestOneConnectionCarriesStaticProxiedAndBodiedRequestsInOrder(t *testing.T) {
+	f, _ := newMixedFront(t)
+	conn, br := dialFront(t, f)
+	// Twice: the first time the static files are read from disk (by a
+	// goroutine), the second from memory (by the loop).
+	for round := range 2 {
+		io.WriteString(conn, "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n"+
+			"GET /app/one HTTP/1.1\r\nHost: shop.test\r\n\r\n"+
+			"POST /app/form HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\n\r\nhello"+
+			"GET /static/small.css HTTP/1.1\r\nHost: SHOP.test:80\r\n\r\n"+
+			"GET /app/two HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		for i, want := range []string{"static", "/app/one", "/app/form", "static", "/app/two"} {
+			resp, body := readAnswer(t, br, "GET")
+			if resp.StatusCode != 200 {
+				t.Fatalf("round %d, answer %d: %d %q", round, i, resp.StatusCode, body)
+			}
+			if want == "static" {
+				if body != "a{b:c}\n" {
+					t.Errorf("round %d, answer %d: %q, want the static file", round, i, body)
+				}
+				continue
+			}
+			var s seen
+			jsonDecode(t, []byte(body), &s)
+			if s.URI != want {
+				t.Errorf("round %d: answer %d came for %s, want %s", round, i, s.URI, want)
+			}
+		}
+	}
+	// Idle again, and between requests the connection holds no buffer.
+	waitFor(t, "the connection idle without buffers", func() bool {
+		f.server.mu.Lock()
+		defer f.server.mu.Unlock()
+		for c := range f.server.conns {
+			return c.idle.Load() && c.bare.Load()
+		}
+		return false
+	})
+}
+
+func TestAClientThatDoesNotReadHoldsUpNoOtherClient(t *testing.T) {
+	f, big := newMixedFront(t)
+	const pipelined = 100 // 20 MB of answers: far more than the sockets hold
+	stalled, stalledBr := dialFront(t, f)
+	stalled.SetDeadline(time.Now().Add(60 * time.Second))
+	// Warm the cache, so that the loop answers the file itself.
+	io.WriteString(stalled, "GET /static/big.js HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	if resp, body := readAnswer(t, stalledBr, "GET"); resp.StatusCode != 200 || body != string(big) {
+		t.Fatalf("first answer: %d, %d bytes", resp.StatusCode, len(body))
+	}
+	go io.WriteString(stalled, strings.Repeat("GET /static/big.js HTTP/1.1\r\nHost: shop.test\r\n\r\n", pipelined))
+	time.Sleep(200 * time.Millisecond) // the socket fills up; the client reads nothing
+
+	for i := range 20 {
+		start := time.Now()
+		conn, br := dialFront(t, f)
+		io.WriteString(conn, "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /app/x HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "a{b:c}\n" {
+			t.Fatalf("client %d beside the stalled one: %d %q", i, resp.StatusCode, body)
+		}
+		if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+			t.Fatalf("client %d beside the stalled one, proxied: %d", i, resp.StatusCode)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("client %d waited %s beside a client that does not read", i, d)
+		}
+		conn.Close()
+	}
+
+	for i := range pipelined {
+		resp, body := readAnswer(t, stalledBr, "GET")
+		if resp.StatusCode != 200 || body != string(big) {
+			t.Fatalf("stalled client's answer %d: %d, %d bytes, want %d", i, resp.StatusCode, len(body), len(big))
+		}
+	}
+}
+
+func TestAHalfClosedClientGetsItsAnswers(t *testing.T) {
+	f, _ := newMixedFront(t)
+	for _, path := range []string{"/static/small.css", "/app/half"} {
+		conn, br := dialFront(t, f)
+		io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: shop.test\r\n\r\nGET "+path+" HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		conn.(*net.TCPConn).CloseWrite()
+		for i := range 2 {
+			if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+				t.Fatalf("%s, answer %d after the client's half close: %d %q", path, i, resp.StatusCode, body)
+			}
+		}
+		start := time.Now()
+		if _, err := br.ReadByte(); err != io.EOF || time.Since(start) > 2*time.Second {
+			t.Errorf("%s: after the answers: %v after %s, want the connection closed at once", path, err, time.Since(start))
+		}
+	}
+}
+
+func TestHeadsInPiecesAndHeadsLargerThanTheLoopsBuffer(t *testing.T) {
+	f, _ := newMixedFront(t)
+	conn, br := dialFront(t, f)
+	padding := "X-Padding: " + strings.Repeat("p", 6000) + "\r\n" // past the loop's 4 KiB buffer
+	for _, path := range []string{"/static/small.css", "/app/large"} {
+		io.WriteString(conn, "GET "+path+" HTTP/1.1\r\nHost: shop.test\r\n"+padding+"\r\n")
+		if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+			t.Fatalf("%s with a 6 KB head: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	// Byte by byte, and the loop waits for the rest each time.
+	req := "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n"
+	for i := range len(req) {
+		io.WriteString(conn, req[i:i+1])
+		time.Sleep(time.Millisecond)
+	}
+	if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "a{b:c}\n" {
+		t.Fatalf("a head in 1-byte pieces: %d %q", resp.StatusCode, body)
+	}
+	// A head past the limit is refused as before.
+	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: shop.test\r\nX-Huge: "+strings.Repeat("h", maxHeaderBytes+8192)+"\r\n\r\n")
+	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("a 1 MB head: %d, want 431", resp.StatusCode)
+	}
+}
+
+func TestShutdownWaitsForLentConnectionsAndClosesTheLoops(t *testing.T) {
+	slow := newBlockingBackend(t)
+	p, f := newTestProxy(t)
+	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+	var idle []net.Conn
+	for range 10 {
+		conn, _ := dialFront(t, f)
+		idle = append(idle, conn)
+	}
+	busy, busyBr := dialFront(t, f)
+	io.WriteString(busy, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	<-slow.arrived
+	done := make(chan error, 1)
+	go func() { done <- f.server.Shutdown(t.Context()) }()
+	for i, conn := range idle {
+		if _, err := conn.Read(make([]byte, 1)); err != io.EOF {
+			t.Errorf("idle connection %d at shutdown: %v, want closed", i, err)
+		}
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Shutdown returned (%v) with a request in flight", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(slow.release)
+	if resp, _ := readAnswer(t, busyBr, "GET"); resp.StatusCode != 200 {
+		t.Errorf("the request in flight at shutdown: %d", resp.StatusCode)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	for i, l := range f.server.loops {
+		waitFor(t, fmt.Sprintf("loop %d ended", i), func() bool {
+			l.mu.Lock()
+			defer l.mu.Unlock()
+			return l.done && len(l.conns) == 0
+		})
+	}
+}
+
+func TestLoopCount(t *testing.T) {
+	for _, c := range []struct {
+		procs   int
+		setting string
+		want    int
+	}{
+		{1, "", 1}, {2, "", 1}, {8, "", 4}, {2, "2", 2}, {8, "0", 0}, {2, "many", 1}, {2, "-1", 1},
+	} {
+		if got := loopCount(c.procs, c.setting); got != c.want {
+			t.Errorf("loopCount(%d, %q) = %d, want %d", c.procs, c.setting, got, c.want)
+		}
+	}
+}
