@@ -292,7 +292,7 @@ row "https proxy nginx" t-nginx
 row "https proxy jack" t-jack "$(ratio "${best_rps[t-jack]}" "${best_rps[t-nginx]}")x"
 echo "p99 jack/nginx: proxy $(ratio "${best_p99[jack]}" "${best_p99[nginx]}")x, static $(ratio "${best_p99[s-jack]}" "${best_p99[s-nginx]}")x (1.00x or less is the target), https proxy $(ratio "${best_p99[t-jack]}" "${best_p99[t-nginx]}")x"
 echo "CPU per request jack/nginx: proxy $(ratio "${best_cpu[jack]}" "${best_cpu[nginx]}")x, static $(ratio "${best_cpu[s-jack]}" "${best_cpu[s-nginx]}")x"
-echo "router RSS: $((before / 1024)) MiB idle, $((after / 1024)) MiB with $IDLE_CONNS idle keep-alive connections ($(((after - before) / IDLE_CONNS)) KiB each)"
+echo "router RSS: $((before / 1024)) MiB idle, $((after / 1024)) MiB with $IDLE_CONNS idle keep-alive connections ($(awk -v a="$after" -v b="$before" -v n="$IDLE_CONNS" 'BEGIN { printf "%.1f", (a - b) / n }') KiB each)"
 if [ "$PIN_ROUNDS" -gt 0 ]; then
 	echo
 	echo "PINNED (each server on core 0 alone; wrk and the origin on core 1; best of $PIN_ROUNDS rounds)"

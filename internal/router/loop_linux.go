@@ -412,7 +412,7 @@ func (l *eventLoop) takeBack(c *edgeConn) {
 	c.inLoop.Store(true)
 	// Bytes that came while the goroutine had c raised their event then,
 	// and the loop passed over it; from here on the loop sees new ones.
-	ready := c.peek.ready()
+	ready := readable(c.raw.rc)
 	l.mu.Lock()
 	if l.done {
 		l.mu.Unlock()
@@ -662,31 +662,16 @@ func (r *rawSocket) writeFD(fd uintptr) bool {
 	}
 }
 
-// socketPeek says, without waiting, whether a socket has bytes to read or
-// has ended. It is apart from rawSocket because a goroutine uses it while
-// the loop may already use the rawSocket.
-type socketPeek struct {
-	rc   syscall.RawConn
-	fn   func(fd uintptr) bool
-	seen bool
-}
-
-func (p *socketPeek) init(rc syscall.RawConn) { p.rc, p.fn = rc, p.peekFD }
-
-// ready reports whether the socket has something for a read (bytes, its
-// end, an error).
-func (p *socketPeek) ready() bool {
-	p.seen = false
-	if err := p.rc.Read(p.fn); err != nil {
+// readable reports, without waiting, whether a socket has something for a
+// read: bytes, its end, an error.
+func readable(rc syscall.RawConn) bool {
+	seen := true
+	rc.Read(func(fd uintptr) bool {
+		var b [1]byte
+		_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
+			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
+		seen = e != syscall.EAGAIN
 		return true
-	}
-	return p.seen
-}
-
-func (p *socketPeek) peekFD(fd uintptr) bool {
-	var b [1]byte
-	_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-		syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-	p.seen = e != syscall.EAGAIN
-	return true
+	})
+	return seen
 }

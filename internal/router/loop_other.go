@@ -23,7 +23,3 @@ type rawSocket struct{ rc syscall.RawConn }
 func (*rawSocket) init(net.Conn) bool          { return false }
 func (*rawSocket) read([]byte) (int, error)    { return 0, nil }
 func (*rawSocket) Write(p []byte) (int, error) { return len(p), nil }
-
-type socketPeek struct{}
-
-func (*socketPeek) init(syscall.RawConn) {}

@@ -182,7 +182,6 @@ type edgeConn struct {
 	inLoop  atomic.Bool  // the loop has it, not a goroutine
 	expires atomic.Int64 // unix nanoseconds: the loop closes it then
 	raw     rawSocket
-	peek    socketPeek
 	ending  bool // close once the answer is sent
 }
 
@@ -202,7 +201,6 @@ func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
 		c.loop = s.loops[s.nextLoop%len(s.loops)]
 		s.nextLoop++
 		c.lr.raw = &c.raw
-		c.peek.init(c.raw.rc)
 	} else {
 		c.waits = c.waiter.init(conn)
 	}
