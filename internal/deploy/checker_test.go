@@ -56,7 +56,8 @@ func TestCheckerTakesFailingInstancesOutOfRotationAndBack(t *testing.T) {
 	sick.Store(false)
 	eventually(t, "instances back in rotation", func() bool {
 		code, _, _ := h.get("/")
-		return code == 200 && h.instances()["web.2"].State == jack.InstanceHealthy
+		in := h.instances()["web.2"]
+		return code == 200 && in != nil && in.State == jack.InstanceHealthy
 	})
 	// The events are stored as the checker acts, just after the table.
 	var out, back bool
@@ -81,7 +82,10 @@ func TestCheckerUnhealthyInstanceThatDiesIsReplaced(t *testing.T) {
 	h.rt.addImage("notes:flaky", fakeImage{sick: sick})
 	h.deploy(jack.DeployRequest{Image: "notes:flaky", Manifest: checkedManifest, ManifestName: "jack.yaml"})
 	sick.Store(true)
-	eventually(t, "web.1 unhealthy", func() bool { return h.instances()["web.1"].State == jack.InstanceUnhealthy })
+	eventually(t, "web.1 unhealthy", func() bool {
+		in := h.instances()["web.1"]
+		return in != nil && in.State == jack.InstanceUnhealthy
+	})
 	sick.Store(false)
 	old := h.instances()["web.1"].ID
 	h.rt.exit(old, 2)
