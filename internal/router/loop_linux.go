@@ -22,11 +22,13 @@ import (
 
 // eventLoop serves the plain server's connections between requests, and
 // the requests it can answer without waiting: static files held in
-// memory, redirects, error pages. One loop per processor, each a goroutine
-// with its own epoll set, serves the connections that are ready in the
-// order the kernel reports them, as nginx's workers do; when none is, it
-// waits for Go's poller to see its epoll set ready (epoll sets nest), so
-// it blocks no thread.
+// memory, redirects, error pages. Each loop (loopCount of them) is a
+// goroutine with its own epoll set that serves the connections that are
+// ready in the order the kernel reports them, as nginx's workers do; when
+// none is, it waits for Go's poller to see its epoll set ready (epoll sets
+// nest), so it blocks no thread. (A loop blocking its own thread in
+// epoll_wait cost 70 µs a request at low load: each wake-up had to win a
+// processor back from the scheduler.)
 //
 // Why not a goroutine per connection alone: with the load generator
 // sharing the processors, Go's scheduler serves a batch of readied
@@ -35,8 +37,8 @@ import (
 // nginx's (bench/README.md). A request that must wait (an upstream's
 // answer, a request body, an upgrade, a file read from disk, a head larger
 // than the loop's 4 KiB buffer) is lent to a goroutine running the same
-// code as before (edgeConn.serve), which gives the connection back once no
-// request is buffered.
+// code as before (edgeConn.serve), which keeps the connection while its
+// client sends more and gives it back after hotWait without a request.
 //
 // The loop reads and writes the socket without waiting (edge-triggered:
 // it reads until the socket has nothing more, and an answer the socket
@@ -192,6 +194,7 @@ func (l *eventLoop) run() {
 	swept := time.Now()
 	var next time.Time // when the wait times out for a sweep; zero: never
 	for {
+		l.ready = 0 // a passed deadline fails the read before waitFD runs
 		err := l.rc.Read(l.waitFn)
 		now := time.Now()
 		switch {
@@ -336,7 +339,7 @@ func (l *eventLoop) serve(c *edgeConn) {
 		}
 		c.acquireWriter()
 		req.RemoteAddr = c.remote
-		keep, hijacked := c.answerWith(req, t)
+		keep, hijacked := c.answer(req, t)
 		if hijacked { // no answer given at once hijacks; should one, it has the connection
 			c.inLoop.Store(false)
 			c.forget()

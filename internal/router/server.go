@@ -261,6 +261,11 @@ const noLimit = 1 << 62
 // buffered.
 func (c *edgeConn) serve(req *http.Request) {
 	hijacked, back := false, false
+	// Whether to wait hotWait for the client's next request before giving
+	// the connection back: yes after a request the loop could not have
+	// answered (a busy client of the app would cost a hand-over each), no
+	// after one it could (it answers the next ones better).
+	hot := true
 	defer func() {
 		if r := recover(); r != nil && r != http.ErrAbortHandler {
 			c.srv.logger.Error("panic serving a request", "client", c.remote, "panic", r)
@@ -288,7 +293,10 @@ func (c *edgeConn) serve(req *http.Request) {
 				if c.loop != nil {
 					// A busy client's next request comes within hotWait:
 					// it stays with this goroutine. Else the loop waits.
-					came, ok := c.awaitHot()
+					came, ok := false, true
+					if hot {
+						came, ok = c.awaitHot()
+					}
 					if !ok {
 						return
 					}
@@ -322,7 +330,9 @@ func (c *edgeConn) serve(req *http.Request) {
 		}
 		c.acquireWriter()
 		req.RemoteAddr = c.remote
-		keep, wasHijacked := c.answer(req)
+		t := c.srv.proxy.table.Load()
+		keep, wasHijacked := c.answer(req, t)
+		hot = c.loop == nil || !c.srv.proxy.answersAtOnce(req, t)
 		req = nil
 		if wasHijacked {
 			hijacked = true
@@ -497,14 +507,10 @@ func (c *edgeConn) writeError(status int, msg string) {
 	c.bw.Flush()
 }
 
-// answer has the proxy answer req and reports whether the connection can
-// carry another request, and whether the proxy took it over.
-func (c *edgeConn) answer(req *http.Request) (keep, hijacked bool) {
-	return c.answerWith(req, c.srv.proxy.table.Load())
-}
-
-// answerWith is answer routing with table t.
-func (c *edgeConn) answerWith(req *http.Request, t *table) (keep, hijacked bool) {
+// answer has the proxy answer req, routing with table t, and reports
+// whether the connection can carry another request, and whether the proxy
+// took it over.
+func (c *edgeConn) answer(req *http.Request, t *table) (keep, hijacked bool) {
 	w := &c.resp
 	w.reset(c, req)
 	if req.Body != nil && req.Body != http.NoBody {
