@@ -48,7 +48,6 @@ type edgeServer struct {
 	wg       sync.WaitGroup // one per connection
 
 	loops    []*eventLoop // nil: a goroutine serves each connection all its life
-	noLoops  bool         // tests: serve without event loops
 	nextLoop int
 }
 
@@ -64,7 +63,7 @@ func newPlainServer(p *Proxy, logger *slog.Logger) *edgeServer {
 func (s *edgeServer) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	s.listener = ln
-	if s.loops == nil && !s.noLoops {
+	if s.loops == nil {
 		s.loops = startLoops(s)
 	}
 	s.mu.Unlock()
