@@ -54,7 +54,8 @@ type eventLoop struct {
 	waitFn func(fd uintptr) bool
 	wake   int // an eventfd: poke interrupts the wait with it
 	events []syscall.EpollEvent
-	ready  int // events[:ready] are the last wait's
+	ready  int    // events[:ready] are the last wait's
+	flight flight // reused by each answer the loop gives
 
 	mu     sync.Mutex
 	conns  map[uint64]*edgeConn // every connection of the loop, with it or lent out
@@ -339,7 +340,7 @@ func (l *eventLoop) serve(c *edgeConn) {
 		}
 		c.acquireWriter()
 		req.RemoteAddr = c.remote
-		keep, hijacked := c.answer(req, t)
+		keep, hijacked := c.answer(req, t, &l.flight)
 		if hijacked { // no answer given at once hijacks; should one, it has the connection
 			c.inLoop.Store(false)
 			c.forget()

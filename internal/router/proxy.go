@@ -134,13 +134,21 @@ func (p *Proxy) Close() {
 // ServeHTTP answers one request: from static files, with a redirect to
 // HTTPS, or through an upstream; then logs and counts it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	p.serveWith(w, r, p.table.Load())
+	p.serveWith(w, r, p.table.Load(), nil)
 }
 
-// serveWith is ServeHTTP routing with table t.
-func (p *Proxy) serveWith(w http.ResponseWriter, r *http.Request, t *table) {
+// serveWith is ServeHTTP routing with table t. spare, when not nil, is a
+// flight to reuse: only for an answer that answersAtOnce, which leaves
+// nothing holding its flight once it returns.
+func (p *Proxy) serveWith(w http.ResponseWriter, r *http.Request, t *table, spare *flight) {
 	rec := newRecorder(w)
-	f := &flight{start: time.Now(), host: canonicalHost(r.Host), client: clientIP(r.RemoteAddr)}
+	f := spare
+	if f == nil {
+		f = new(flight)
+	} else {
+		*f = flight{}
+	}
+	f.start, f.host, f.client = time.Now(), canonicalHost(r.Host), clientIP(r.RemoteAddr)
 	f.parent = r.Context()
 	if f.parent.Done() != nil {
 		// net/http's server ends the request's context when its client

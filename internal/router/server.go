@@ -330,7 +330,7 @@ func (c *edgeConn) serve(req *http.Request) {
 		c.acquireWriter()
 		req.RemoteAddr = c.remote
 		t := c.srv.proxy.table.Load()
-		keep, wasHijacked := c.answer(req, t)
+		keep, wasHijacked := c.answer(req, t, nil)
 		hot = c.loop == nil || !c.srv.proxy.answersAtOnce(req, t)
 		req = nil
 		if wasHijacked {
@@ -506,10 +506,11 @@ func (c *edgeConn) writeError(status int, msg string) {
 	c.bw.Flush()
 }
 
-// answer has the proxy answer req, routing with table t, and reports
-// whether the connection can carry another request, and whether the proxy
-// took it over.
-func (c *edgeConn) answer(req *http.Request, t *table) (keep, hijacked bool) {
+// answer has the proxy answer req, routing with table t (and reusing
+// flight spare if not nil; see serveWith), and reports whether the
+// connection can carry another request, and whether the proxy took it
+// over.
+func (c *edgeConn) answer(req *http.Request, t *table, spare *flight) (keep, hijacked bool) {
 	w := &c.resp
 	w.reset(c, req)
 	if req.Body != nil && req.Body != http.NoBody {
@@ -528,7 +529,7 @@ func (c *edgeConn) answer(req *http.Request, t *table) (keep, hijacked bool) {
 				w.aborted = true
 			}
 		}()
-		c.srv.proxy.serveWith(w, req, t)
+		c.srv.proxy.serveWith(w, req, t, spare)
 	}()
 	if w.hijacked {
 		return false, true

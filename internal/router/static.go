@@ -451,12 +451,16 @@ func cleanStaticPath(rel string) (name string, wantDir, ok bool) {
 	}
 	wantDir = strings.HasSuffix(rel, "/")
 	trimmed := strings.TrimSuffix(rel, "/")
-	for _, seg := range strings.Split(trimmed, "/") {
+	for rest := trimmed; ; {
+		seg, after, more := strings.Cut(rest, "/")
 		if seg == "" || seg == "." || seg == ".." {
 			return "", false, false
 		}
+		if !more {
+			return trimmed, wantDir, true
+		}
+		rest = after
 	}
-	return trimmed, wantDir, true
 }
 
 // acceptsEncoding reports whether an Accept-Encoding value takes coding
