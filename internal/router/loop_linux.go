@@ -15,7 +15,6 @@ import (
 	"sync"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -60,8 +59,7 @@ type eventLoop struct {
 	mu     sync.Mutex
 	conns  map[uint64]*edgeConn // every connection of the loop, with it or lent out
 	nextID uint64
-	queue  []*edgeConn // given back with bytes to read
-	done   bool        // the loop ended: connections given to it are closed
+	done   bool // the loop ended: connections given to it are closed
 }
 
 // wakeID is the epoll data of the wake eventfd; connections count from 1.
@@ -153,7 +151,7 @@ func (l *eventLoop) add(c *edgeConn) {
 	c.id = l.nextID
 	l.conns[c.id] = c
 	// Registered under the lock: stop closes the epoll set under it.
-	err := c.raw.register(l.ep, c.id)
+	err := c.raw.watch(l.ep, syscall.EPOLL_CTL_ADD, c.id)
 	l.mu.Unlock()
 	if err != nil {
 		l.srv.logger.Warn("could not watch a connection", "client", c.remote, "err", err)
@@ -227,7 +225,6 @@ func (l *eventLoop) run() {
 				l.serve(c)
 			}
 		}
-		l.serveQueued()
 		if l.srv.closing.Load() && l.closeIdle() {
 			l.stop()
 			return
@@ -259,19 +256,6 @@ func (l *eventLoop) waitFD(fd uintptr) bool {
 	n, err := syscall.EpollWait(int(fd), l.events, 0)
 	l.ready = max(n, 0)
 	return n > 0 || err != nil
-}
-
-// serveQueued serves the connections given back with bytes to read.
-func (l *eventLoop) serveQueued() {
-	l.mu.Lock()
-	queue := l.queue
-	l.queue = nil
-	l.mu.Unlock()
-	for _, c := range queue {
-		if c.inLoop.Load() && !c.closed.Load() {
-			l.serve(c)
-		}
-	}
 }
 
 // serve answers c's requests until its socket has nothing more to read, a
@@ -399,6 +383,11 @@ func (l *eventLoop) close(c *edgeConn) {
 func (l *eventLoop) lend(c *edgeConn, req *http.Request) {
 	c.inLoop.Store(false)
 	c.lr.raw = nil
+	// Out of the loop's set while lent: its requests would wake the loop
+	// for nothing.
+	if err := c.raw.watch(l.ep, syscall.EPOLL_CTL_DEL, c.id); err != nil {
+		l.srv.logger.Warn("could not stop watching a connection", "client", c.remote, "err", err)
+	}
 	go c.serve(req)
 }
 
@@ -414,21 +403,21 @@ func (l *eventLoop) takeBack(c *edgeConn) {
 	c.bare.Store(true)
 	c.expires.Store(time.Now().Add(l.srv.idleTimeout).UnixNano())
 	c.inLoop.Store(true)
-	// Bytes that came while the goroutine had c raised their event then,
-	// and the loop passed over it; from here on the loop sees new ones.
-	ready := readable(c.raw.rc)
+	// Back into the set: bytes that came while the goroutine had c raise
+	// their event now (an edge-triggered add reports what is ready).
 	l.mu.Lock()
-	if l.done {
-		l.mu.Unlock()
-		l.close(c)
-		return
-	}
-	if ready {
-		l.queue = append(l.queue, c)
+	err := net.ErrClosed
+	if !l.done {
+		err = c.raw.watch(l.ep, syscall.EPOLL_CTL_ADD, c.id)
 	}
 	l.mu.Unlock()
-	if ready {
-		l.poke()
+	if err != nil {
+		if !l.srv.closing.Load() {
+			l.srv.logger.Warn("could not watch a connection again", "client", c.remote, "err", err)
+		}
+		c.inLoop.Store(false)
+		c.conn.Close()
+		c.forget()
 	}
 }
 
@@ -530,12 +519,9 @@ type rawSocket struct {
 	rc      syscall.RawConn
 	readFn  func(fd uintptr) bool // method values, made once
 	writeFn func(fd uintptr) bool
-	ctlFn   func(fd uintptr)
 	p       []byte
 	n       int
 	errno   error
-	ep      int
-	ev      syscall.EpollEvent
 
 	out     []byte // answer bytes the socket has not taken yet
 	drained bool   // the last read found the socket empty
@@ -552,25 +538,22 @@ func (r *rawSocket) init(conn net.Conn) bool {
 	if err != nil {
 		return false
 	}
-	r.rc, r.readFn, r.writeFn, r.ctlFn = rc, r.readFD, r.writeFD, r.ctlFD
+	r.rc, r.readFn, r.writeFn = rc, r.readFD, r.writeFD
 	return true
 }
 
-// register adds the socket to epoll set ep, edge-triggered, with id as
-// its data.
-func (r *rawSocket) register(ep int, id uint64) error {
-	r.ep = ep
-	r.ev = syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | unix.EPOLLET,
+// watch adds the socket to epoll set ep (op EPOLL_CTL_ADD), edge-triggered
+// with id as its data, or removes it (EPOLL_CTL_DEL). A goroutine giving
+// the connection back calls it as the loop may begin to use the socket, so
+// it keeps its state to itself.
+func (r *rawSocket) watch(ep, op int, id uint64) error {
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLOUT | syscall.EPOLLRDHUP | unix.EPOLLET,
 		Fd: int32(uint32(id)), Pad: int32(uint32(id >> 32))}
-	r.errno = nil
-	if err := r.rc.Control(r.ctlFn); err != nil {
-		return err
+	var err error
+	if cerr := r.rc.Control(func(fd uintptr) { err = syscall.EpollCtl(ep, op, int(fd), &ev) }); cerr != nil {
+		return cerr
 	}
-	return r.errno
-}
-
-func (r *rawSocket) ctlFD(fd uintptr) {
-	r.errno = syscall.EpollCtl(r.ep, syscall.EPOLL_CTL_ADD, int(fd), &r.ev)
+	return err
 }
 
 // read reads what the socket has, errWouldBlock when nothing, io.EOF at
@@ -664,18 +647,4 @@ func (r *rawSocket) writeFD(fd uintptr) bool {
 			return true
 		}
 	}
-}
-
-// readable reports, without waiting, whether a socket has something for a
-// read: bytes, its end, an error.
-func readable(rc syscall.RawConn) bool {
-	seen := true
-	rc.Read(func(fd uintptr) bool {
-		var b [1]byte
-		_, _, e := syscall.Syscall6(syscall.SYS_RECVFROM, fd, uintptr(unsafe.Pointer(&b[0])), 1,
-			syscall.MSG_PEEK|syscall.MSG_DONTWAIT, 0, 0)
-		seen = e != syscall.EAGAIN
-		return true
-	})
-	return seen
 }

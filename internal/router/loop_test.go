@@ -217,3 +217,40 @@ func TestLoopCount(t *testing.T) {
 		}
 	}
 }
+
+func TestClientsThatResetMidAnswerLeaveNothingBehind(t *testing.T) {
+	f, big := newMixedFront(t)
+	warm, warmBr := dialFront(t, f)
+	io.WriteString(warm, "GET /static/big.js HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	if resp, body := readAnswer(t, warmBr, "GET"); resp.StatusCode != 200 || len(body) != len(big) {
+		t.Fatalf("warming the cache: %d", resp.StatusCode)
+	}
+	warm.Close()
+	for i := range 20 {
+		conn, br := dialFront(t, f)
+		// Answers the socket cannot take at once, then a reset: the loop's
+		// pending bytes meet a connection that is gone.
+		io.WriteString(conn, strings.Repeat("GET /static/big.js HTTP/1.1\r\nHost: shop.test\r\n\r\n", 10))
+		if i%2 == 0 {
+			io.WriteString(conn, "GET /app/gone HTTP/1.1\r\nHost: shop.test\r\n\r\n") // one lent, too
+		}
+		br.Peek(1) // the answers have begun
+		conn.(*net.TCPConn).SetLinger(0)
+		conn.Close()
+	}
+	if status, body := get(t, f.Client(), f.URL, "shop.test"); status != 200 || backendOf(t, body) != "b" {
+		t.Errorf("after the resets: %d %q", status, body)
+	}
+	f.Client().CloseIdleConnections()
+	waitFor(t, "every connection counted out of the server and its loops", func() bool {
+		f.server.mu.Lock()
+		n := len(f.server.conns)
+		f.server.mu.Unlock()
+		for _, l := range f.server.loops {
+			l.mu.Lock()
+			n += len(l.conns)
+			l.mu.Unlock()
+		}
+		return n == 0
+	})
+}
