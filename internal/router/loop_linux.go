@@ -425,51 +425,38 @@ func (l *eventLoop) takeBack(c *edgeConn) {
 // for a request (all of them once the server is closed), and reports
 // whether the loop has none left.
 func (l *eventLoop) closeIdle() bool {
-	var idle []*edgeConn
-	l.mu.Lock()
-	for _, c := range l.conns {
-		if c.inLoop.Load() && (l.srv.closed.Load() || c.idle.Load() && len(c.raw.out) == 0) {
-			idle = append(idle, c)
-		}
-	}
-	l.mu.Unlock()
-	for _, c := range idle {
-		l.close(c)
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return len(l.conns) == 0
+	closed := l.srv.closed.Load()
+	return l.closeWhere(func(c *edgeConn) bool { return closed || c.idle.Load() && len(c.raw.out) == 0 }) == 0
 }
 
 // closeAll closes every connection the loop has.
 func (l *eventLoop) closeAll() {
-	l.mu.Lock()
-	var all []*edgeConn
-	for _, c := range l.conns {
-		if c.inLoop.Load() {
-			all = append(all, c)
-		}
-	}
-	l.mu.Unlock()
-	for _, c := range all {
-		l.close(c)
-	}
+	l.closeWhere(func(*edgeConn) bool { return true })
 }
 
 // sweep closes the connections past their deadline: silent or slow
 // clients, and those that stopped reading their answer.
 func (l *eventLoop) sweep(now time.Time) {
-	var late []*edgeConn
+	l.closeWhere(func(c *edgeConn) bool { return c.expires.Load() < now.UnixNano() })
+}
+
+// closeWhere closes the connections the loop has (not those lent out) for
+// which drop holds, and returns how many connections it still counts.
+func (l *eventLoop) closeWhere(drop func(*edgeConn) bool) int {
+	var doomed []*edgeConn
 	l.mu.Lock()
 	for _, c := range l.conns {
-		if c.inLoop.Load() && c.expires.Load() < now.UnixNano() {
-			late = append(late, c)
+		if c.inLoop.Load() && drop(c) {
+			doomed = append(doomed, c)
 		}
 	}
 	l.mu.Unlock()
-	for _, c := range late {
+	for _, c := range doomed {
 		l.close(c)
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.conns)
 }
 
 // readHead reads what the socket has until br holds a whole request head,
