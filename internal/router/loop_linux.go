@@ -94,9 +94,9 @@ func startLoops(s *edgeServer) []*eventLoop {
 // requests, TLS, the access log, the collector) without taking turns with
 // a loop; or the count setting says (JACK_ROUTER_LOOPS, 0: none).
 //
-// Measured with bench/router.sh on 2 cores shared with wrk: one loop keeps
-// a 10 KiB static file's p99 at 0.9x nginx's and serves 0.84x its
-// requests; two loops serve 1.0x-1.1x but their p99 is 1.1x-2x nginx's.
+// Measured on 2 cores shared with wrk, a 10 KiB static file against nginx
+// (bench/README.md): one loop serves 0.8x-0.9x nginx's requests with about
+// its p99; two serve 1.05x-1.1x, but with twice its p99.
 func loopCount(procs int, setting string) int {
 	if n, err := strconv.Atoi(setting); err == nil && n >= 0 {
 		return n
