@@ -32,10 +32,21 @@ type Instance struct {
 	// how many checks in a row have failed.
 	CheckLatency  time.Duration `json:"check_latency,omitempty"`
 	CheckFailures int           `json:"check_failures,omitempty"`
-	// RestartsTotal counts the deaths of this slot's instances since the
-	// daemon started, RecentRestarts those of the last 10 minutes, and
-	// LastExit says why the last one died.
+	// RestartsTotal counts the deaths of this slot's instances (kept
+	// across restarts of the daemon, see SlotDeaths), RecentRestarts those
+	// of the last 10 minutes, and LastExit says why the last one died.
 	RestartsTotal  int    `json:"restarts_total,omitempty"`
 	RecentRestarts int    `json:"recent_restarts,omitempty"`
 	LastExit       string `json:"last_exit,omitempty"`
+}
+
+// SlotDeaths is the record of the deaths of the instances of one slot of
+// an environment (web.1 and the instances that replaced it), for its
+// restart counts. The daemon stores it at each death, so that a crash loop
+// is still seen as one after the daemon restarts.
+type SlotDeaths struct {
+	Name     string      `json:"name"`      // process.slot
+	Total    int         `json:"total"`     // deaths since the slot was first used
+	Recent   []time.Time `json:"recent"`    // the times of the latest deaths
+	LastExit string      `json:"last_exit"` // why the last one died
 }

@@ -15,6 +15,16 @@ type Store interface {
 	MetricsStore
 	HookStore
 	RunStore
+	DeathStore
+}
+
+// DeathStore keeps the deaths of each environment's instance slots.
+type DeathStore interface {
+	// SaveSlotDeaths stores the record of one slot of an environment,
+	// replacing the one before. ENOTFOUND if the environment is missing.
+	SaveSlotDeaths(ctx context.Context, envID int64, d SlotDeaths) error
+	// ListSlotDeaths returns the records of an environment's slots.
+	ListSlotDeaths(ctx context.Context, envID int64) ([]SlotDeaths, error)
 }
 
 // TokenStore keeps API tokens, hashed.

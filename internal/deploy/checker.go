@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,9 +51,9 @@ type deaths struct {
 	last   string // why the last one died
 }
 
-// recordDeath notes that an instance of a slot died, and why. The caller
-// holds o.mu.
-func (o *Orchestrator) recordDeath(st *envState, name, why string) {
+// recordDeath notes that an instance of a slot died, and why, and returns
+// the slot's record for the store (saveDeaths). The caller holds o.mu.
+func (o *Orchestrator) recordDeath(st *envState, name, why string) jack.SlotDeaths {
 	if st.deaths == nil {
 		st.deaths = map[string]*deaths{}
 	}
@@ -65,6 +66,42 @@ func (o *Orchestrator) recordDeath(st *envState, name, why string) {
 	d.total++
 	d.recent = append(recentOnly(d.recent, now), now)
 	d.last = why
+	return jack.SlotDeaths{Name: name, Total: d.total, Recent: slices.Clone(d.recent), LastExit: d.last}
+}
+
+// saveDeaths stores a slot's record, so that its restart counts survive a
+// restart of the daemon. A failure costs only the counts: it is logged.
+func (o *Orchestrator) saveDeaths(envID int64, d jack.SlotDeaths) {
+	if err := o.store.SaveSlotDeaths(o.ctx, envID, d); err != nil && o.ctx.Err() == nil {
+		o.logger.Warn("could not store an instance's death", "env", envID, "instance", d.Name, "err", err)
+	}
+}
+
+// loadDeaths takes the slots' records a previous run of the daemon stored.
+func (o *Orchestrator) loadDeaths(ctx context.Context) error {
+	envs, err := o.store.ListEnvs(ctx, "")
+	if err != nil {
+		return err
+	}
+	for _, env := range envs {
+		records, err := o.store.ListSlotDeaths(ctx, env.ID)
+		if err != nil {
+			return err
+		}
+		if len(records) == 0 {
+			continue
+		}
+		o.mu.Lock()
+		st := o.state(env.ID)
+		if st.deaths == nil {
+			st.deaths = map[string]*deaths{}
+		}
+		for _, r := range records {
+			st.deaths[r.Name] = &deaths{total: r.Total, recent: r.Recent, last: r.LastExit}
+		}
+		o.mu.Unlock()
+	}
+	return nil
 }
 
 // recentOnly drops the times older than restartWindow.

@@ -99,6 +99,34 @@ func TestCheckerUnhealthyInstanceThatDiesIsReplaced(t *testing.T) {
 	}
 }
 
+// A crash loop is still one after jack server restarts: the restart
+// counts of each slot are kept in the store, and go on from there.
+func TestRestartCountsSurviveARestartOfTheDaemon(t *testing.T) {
+	h := newHarness(t)
+	h.deploy(jack.DeployRequest{Image: "notes:v1"})
+	killWeb1 := func(code int) {
+		t.Helper()
+		old := h.instances()["web.1"].ID
+		h.rt.exit(old, code)
+		eventually(t, "a replacement of web.1", func() bool {
+			in := h.instances()["web.1"]
+			return in != nil && in.ID != old && in.State == jack.InstanceHealthy
+		})
+	}
+	killWeb1(3)
+
+	h.o.Close()
+	h.start()
+	in := h.instances()["web.1"]
+	if in == nil || in.RestartsTotal != 1 || in.RecentRestarts != 1 || !strings.Contains(in.LastExit, "code 3") {
+		t.Fatalf("after a restart of the daemon, web.1: %+v; want 1 restart, recent, code 3", in)
+	}
+	killWeb1(4)
+	if in := h.instances()["web.1"]; in.RestartsTotal != 2 || in.RecentRestarts != 2 || !strings.Contains(in.LastExit, "code 4") {
+		t.Errorf("the next death: total %d, recent %d, last %q; want 2, 2, code 4", in.RestartsTotal, in.RecentRestarts, in.LastExit)
+	}
+}
+
 // noticeHarness is a harness whose orchestrator records its deployment
 // notices.
 func noticeHarness(t *testing.T) (*harness, func() []string) {

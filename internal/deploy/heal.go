@@ -54,12 +54,14 @@ func (o *Orchestrator) onDeath(id string, code int) {
 		o.mu.Unlock()
 		return
 	}
-	in.markDead(code, in.oom)
-	if in.stopping || in.state == jack.InstanceStarting || in.state == jack.InstanceUnhealthy && in.deploy != 0 {
-		// Stopped on purpose, or dying under a deployment that handles it.
+	if in.state == jack.InstanceExited || !in.diedOnItsOwn() {
+		// Counted already (syncWithRuntime found it first), stopped on
+		// purpose, or dying under a deployment that handles it.
+		in.markDead(code, in.oom)
 		o.mu.Unlock()
 		return
 	}
+	in.markDead(code, in.oom)
 	wasRouted := in.routed
 	in.routed = false
 	in.state = jack.InstanceExited
@@ -75,12 +77,10 @@ func (o *Orchestrator) onDeath(id string, code int) {
 		delay = 0 // the first replacement is immediate
 		b.notBefore = o.now()
 	}
-	why := fmt.Sprintf("exited with code %d", code)
-	if in.oom {
-		why = "was killed for using more memory than its limit"
-	}
-	o.recordDeath(st, name, why)
+	why := deathReason(code, in.oom)
+	record := o.recordDeath(st, name, why)
 	o.mu.Unlock()
+	o.saveDeaths(envID, record)
 	if wasRouted {
 		if err := o.publish(o.ctx); err != nil {
 			o.logger.Error("publish routes", "err", err)
@@ -89,6 +89,21 @@ func (o *Orchestrator) onDeath(id string, code int) {
 	o.event(envID, "instance", "%s %s; replacing it in %s (restart %d)", name, why, delay.Round(time.Millisecond), b.failures)
 	o.logger.Warn("instance died", "instance", name, "env", envID, "code", code)
 	o.requestHealAfter(envID, delay)
+}
+
+// diedOnItsOwn reports whether a dead instance's death counts as one: it
+// was not stopped on purpose, nor dying under a deployment that handles it.
+// The caller holds o.mu.
+func (in *instance) diedOnItsOwn() bool {
+	return !(in.stopping || in.state == jack.InstanceStarting || in.state == jack.InstanceUnhealthy && in.deploy != 0)
+}
+
+// deathReason says why an instance died, for events and `jack ps`.
+func deathReason(code int, oom bool) string {
+	if oom {
+		return "was killed for using more memory than its limit"
+	}
+	return fmt.Sprintf("exited with code %d", code)
 }
 
 // requestHeal asks the heal loop to look at an environment (0: all).
@@ -271,6 +286,7 @@ func (o *Orchestrator) syncWithRuntime(ctx context.Context, st *envState, env *j
 		seen[c.ID] = c
 	}
 	var dead []*instance
+	var deaths []jack.SlotDeaths // found here, not told by the engine's events
 	o.mu.Lock()
 	for id, in := range st.instances {
 		c := seen[id]
@@ -279,7 +295,11 @@ func (o *Orchestrator) syncWithRuntime(ctx context.Context, st *envState, env *j
 			if c != nil {
 				code = c.ExitCode
 			}
-			in.markDead(code, c != nil && c.OOMKilled)
+			oom := c != nil && c.OOMKilled
+			in.markDead(code, oom)
+			if in.state != jack.InstanceExited && in.diedOnItsOwn() {
+				deaths = append(deaths, o.recordDeath(st, in.c.Name(), deathReason(code, oom)))
+			}
 			if !in.stopping {
 				in.routed = false
 				in.state = jack.InstanceExited
@@ -294,6 +314,10 @@ func (o *Orchestrator) syncWithRuntime(ctx context.Context, st *envState, env *j
 		}
 	}
 	o.mu.Unlock()
+	for _, d := range deaths {
+		o.saveDeaths(env.ID, d)
+		o.event(env.ID, "instance", "%s %s; replacing it", d.Name, d.LastExit)
+	}
 	if len(dead) > 0 {
 		if err := o.publish(ctx); err != nil {
 			return err

@@ -129,6 +129,11 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.adopt(ctx); err != nil {
 		return err
 	}
+	// Restart counts go on from where the last run left them, before the
+	// first death is watched.
+	if err := o.loadDeaths(ctx); err != nil {
+		return fmt.Errorf("load instance restart counts: %w", err)
+	}
 	// One-off containers a previous run left have lost their streams and
 	// their deployments: stop them, and end their runs.
 	o.stopOneOffs(ctx, "", "")
