@@ -254,3 +254,37 @@ func TestClientsThatResetMidAnswerLeaveNothingBehind(t *testing.T) {
 		return n == 0
 	})
 }
+
+func TestAFileThatIsNotThereIsKnownAsSuchWithoutReadingTheDiskAgain(t *testing.T) {
+	f, _ := newMixedFront(t)
+	conn, br := dialFront(t, f)
+	for i := range 3 {
+		io.WriteString(conn, "GET /static/nothing.css HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 404 {
+			t.Fatalf("request %d for a missing file: %d", i, resp.StatusCode)
+		}
+	}
+	// The folder remembers the miss: the next one is answered from memory
+	// (by the loop), and still as a 404.
+	p := f.server.proxy
+	req, _ := http.NewRequest("GET", "http://shop.test/static/nothing.css", nil)
+	if !p.answersAtOnce(req, p.table.Load()) {
+		t.Error("a known miss is not answered at once")
+	}
+	for i := range maxMissesHeld + 10 {
+		io.WriteString(conn, fmt.Sprintf("GET /static/random-%d.css HTTP/1.1\r\nHost: shop.test\r\n\r\n", i))
+		if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 404 {
+			t.Fatalf("random name %d: %d", i, resp.StatusCode)
+		}
+	}
+	p.static.mu.Lock()
+	defer p.static.mu.Unlock()
+	for _, d := range p.static.dirs {
+		d.mu.RLock()
+		misses := d.misses
+		d.mu.RUnlock()
+		if misses > maxMissesHeld {
+			t.Errorf("a folder holds %d misses, more than %d", misses, maxMissesHeld)
+		}
+	}
+}

@@ -96,10 +96,19 @@ type staticDir struct {
 	root     *os.Root // nil when the folder can't be opened
 
 	mu      sync.RWMutex
-	entries map[string]*staticFile // by clean relative path
+	entries map[string]*staticFile // by clean relative path; missing for none
 	cached  int64                  // bytes of contents kept, guarded by mu
+	misses  int                    // entries that are missing
 	closed  bool
 }
+
+// missing is the entry of a name a folder has no file for: a version's
+// files never change, so a 404 is known as well as a file is. At most
+// maxMissesHeld per folder, so that a client asking for random names
+// cannot grow it without end.
+var missing = &staticFile{}
+
+const maxMissesHeld = 4096
 
 // staticFile is what is known of one file (or folder).
 type staticFile struct {
@@ -147,7 +156,7 @@ func (d *staticDir) close() {
 // lookup returns what is known of the file at name (clean, relative; "."
 // for the folder itself), or nil when there is none.
 func (d *staticDir) lookup(name string) *staticFile {
-	if f := d.held(name); f != nil {
+	if f, ok := d.held(name); ok {
 		return f
 	}
 	root := d.openRoot()
@@ -156,6 +165,12 @@ func (d *staticDir) lookup(name string) *staticFile {
 	}
 	f := d.load(root, name)
 	if f == nil {
+		d.mu.Lock()
+		if !d.closed && d.misses < maxMissesHeld {
+			d.entries[name] = missing
+			d.misses++
+		}
+		d.mu.Unlock()
 		return nil
 	}
 	if !f.dir {
@@ -170,7 +185,7 @@ func (d *staticDir) lookup(name string) *staticFile {
 		d.mu.Unlock()
 		return f
 	}
-	if prev, ok := d.entries[name]; ok {
+	if prev, ok := d.entries[name]; ok && prev != missing {
 		f = prev
 	} else {
 		d.entries[name] = f
@@ -181,11 +196,16 @@ func (d *staticDir) lookup(name string) *staticFile {
 	return f
 }
 
-// held returns the entry of name that the folder holds, or nil.
-func (d *staticDir) held(name string) *staticFile {
+// held returns the file at name when the folder knows whether it has one
+// (ok), without reading the disk: nil for a name known to be missing.
+func (d *staticDir) held(name string) (f *staticFile, ok bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
-	return d.entries[name]
+	f, ok = d.entries[name]
+	if f == missing {
+		f = nil
+	}
+	return f, ok
 }
 
 // memory is how many bytes of contents f keeps.
@@ -276,31 +296,34 @@ func (s *staticFiles) serve(w *recorder, r *http.Request, m *staticMount) {
 // a folder without its slash. With cachedOnly it looks only at what the
 // folders have cached, and known is false when that is not enough to say.
 func (s *staticFiles) find(r *http.Request, m *staticMount, cachedOnly bool) (f *staticFile, from *staticDir, toDir, known bool) {
-	look := (*staticDir).lookup
-	if cachedOnly {
-		look = (*staticDir).held
+	look := func(d *staticDir, name string) (*staticFile, bool) {
+		if cachedOnly {
+			return d.held(name)
+		}
+		return d.lookup(name), true
 	}
 	name, wantDir, ok := cleanStaticPath(r.URL.Path[len(m.prefix):])
 	if !ok {
 		return nil, nil, false, true
 	}
 	for _, d := range m.dirs {
-		if f = look(d, name); f != nil {
+		if f, known = look(d, name); !known {
+			return nil, nil, false, false
+		}
+		if f != nil {
 			from = d
 			break
 		}
 	}
 	switch {
 	case f == nil:
-		return nil, nil, false, !cachedOnly
 	case f.dir && !wantDir:
 		return nil, nil, true, true
 	case f.dir:
-		f = look(from, path.Join(name, "index.html"))
-		if f == nil {
-			return nil, nil, false, !cachedOnly
+		if f, known = look(from, path.Join(name, "index.html")); !known {
+			return nil, nil, false, false
 		}
-		if f.dir {
+		if f != nil && f.dir {
 			f = nil
 		}
 	case wantDir:
