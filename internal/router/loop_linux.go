@@ -53,8 +53,9 @@ type eventLoop struct {
 	waitFn func(fd uintptr) bool
 	wake   int // an eventfd: poke interrupts the wait with it
 	events []syscall.EpollEvent
-	ready  int    // events[:ready] are the last wait's
-	flight flight // reused by each answer the loop gives
+	ready  int         // events[:ready] are the last wait's
+	flight flight      // reused by each answer the loop gives
+	again  []*edgeConn // yielded their turn with requests left (serve)
 
 	mu     sync.Mutex
 	conns  map[uint64]*edgeConn // every connection of the loop, with it or lent out
@@ -225,6 +226,14 @@ func (l *eventLoop) run() {
 				l.serve(c)
 			}
 		}
+		turn := l.again
+		l.again = nil
+		for _, c := range turn {
+			c.yielded = false
+			if c.inLoop.Load() && !c.closed.Load() {
+				l.serve(c)
+			}
+		}
 		if l.srv.closing.Load() && l.closeIdle() {
 			l.stop()
 			return
@@ -255,8 +264,13 @@ func (l *eventLoop) run() {
 func (l *eventLoop) waitFD(fd uintptr) bool {
 	n, err := syscall.EpollWait(int(fd), l.events, 0)
 	l.ready = max(n, 0)
-	return n > 0 || err != nil
+	return n > 0 || err != nil || len(l.again) > 0
 }
+
+// answersPerTurn is how many requests of one connection a loop answers
+// before it serves the others: a client pipelining thousands of requests
+// holds the loop up no longer than one answering 16.
+const answersPerTurn = 16
 
 // serve answers c's requests until its socket has nothing more to read, a
 // request needs a goroutine, or the connection ends.
@@ -274,7 +288,7 @@ func (l *eventLoop) serve(c *edgeConn) {
 		l.close(c)
 		return
 	}
-	for {
+	for answered := 0; ; answered++ {
 		buffered := c.br != nil && c.br.Buffered() > 0
 		if l.srv.closing.Load() && !buffered {
 			l.close(c)
@@ -282,6 +296,15 @@ func (l *eventLoop) serve(c *edgeConn) {
 		}
 		if !buffered && c.raw.drained && !c.raw.hup {
 			l.await(c)
+			return
+		}
+		if answered == answersPerTurn {
+			// More is buffered or may be unread (the edge that told of it
+			// is spent): the connection comes back after the others.
+			if !c.yielded {
+				c.yielded = true
+				l.again = append(l.again, c)
+			}
 			return
 		}
 		c.acquireReader()

@@ -288,3 +288,35 @@ func TestAFileThatIsNotThereIsKnownAsSuchWithoutReadingTheDiskAgain(t *testing.T
 		}
 	}
 }
+
+func TestAClientPipeliningThousandsOfRequestsTakesTurnsWithTheOthers(t *testing.T) {
+	f, _ := newMixedFront(t)
+	const pipelined = 3000
+	busy, busyBr := dialFront(t, f)
+	io.WriteString(busy, "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n") // cached from here on
+	readAnswer(t, busyBr, "GET")
+	answered := make(chan int, 1)
+	go func() {
+		n := 0
+		defer func() { answered <- n }()
+		for ; n < pipelined; n++ {
+			resp, err := http.ReadResponse(busyBr, nil)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}()
+	io.WriteString(busy, strings.Repeat("GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n", pipelined))
+	for i := range 5 {
+		conn, br := dialFront(t, f)
+		io.WriteString(conn, "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+		if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "a{b:c}\n" {
+			t.Fatalf("client %d beside the pipelining one: %d %q", i, resp.StatusCode, body)
+		}
+	}
+	if n := <-answered; n != pipelined {
+		t.Fatalf("the pipelining client got %d answers of %d", n, pipelined)
+	}
+}

@@ -182,6 +182,7 @@ type edgeConn struct {
 	expires atomic.Int64 // unix nanoseconds: the loop closes it then
 	raw     rawSocket
 	ending  bool // close once the answer is sent
+	yielded bool // in its loop's again list
 }
 
 func (s *edgeServer) newConn(conn net.Conn) *edgeConn {
