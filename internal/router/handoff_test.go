@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,8 +16,9 @@ import (
 )
 
 // routerLoad keeps clients busy against a router until stopped: some on
-// keep-alive connections (GETs, and POSTs with a body, which no client may
-// send twice), some opening a new connection for each request.
+// keep-alive connections (GETs, POSTs with a body, which no client may
+// send twice, and a static file), some opening a new connection for each
+// request.
 type routerLoad struct {
 	ok, failed atomic.Int64
 	mu         sync.Mutex
@@ -36,10 +39,13 @@ func startRouterLoad(t *testing.T, addr, host string, keepAlive, fresh int) *rou
 			default:
 			}
 			var req *http.Request
-			if i%2 == 0 {
+			switch i % 3 {
+			case 0:
 				req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
-			} else {
+			case 1:
 				req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/orders", strings.NewReader(fmt.Sprintf("order=%d-%d", id, i)))
+			default: // a static file, which the routers' event loops answer themselves
+				req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/static/app.css", nil)
 			}
 			req.Host = host
 			resp, err := client.Do(req)
@@ -118,7 +124,13 @@ func TestUpgradingTheRouterUnderLoadDropsNoRequest(t *testing.T) {
 	v1 := ensure("v1")
 	c := NewClient(SocketPath(dir))
 	defer c.Close()
-	table := jack.RouteTable{Generation: 1, Routes: []jack.Route{newRoute("shop/prod", []string{"shop.test"}, b.upstream("b"))}}
+	static := t.TempDir()
+	if err := os.WriteFile(filepath.Join(static, "app.css"), []byte("a{b:c}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	route := newRoute("shop/prod", []string{"shop.test"}, b.upstream("b"))
+	route.Static = []jack.StaticMount{{URL: "/static/", Dir: static}}
+	table := jack.RouteTable{Generation: 1, Routes: []jack.Route{route}}
 	if err := c.SetRoutes(ctx, table); err != nil {
 		t.Fatal(err)
 	}
