@@ -73,7 +73,7 @@ const sweepEvery = 100 * time.Millisecond
 // (the server then gives each connection a goroutine).
 func startLoops(s *edgeServer) []*eventLoop {
 	var loops []*eventLoop
-	for range loopCount(runtime.GOMAXPROCS(0), os.Getenv("JACK_ROUTER_LOOPS")) {
+	for range loopCount(runtime.GOMAXPROCS(0), os.Getenv(loopsEnv)) {
 		l, err := newEventLoop(s)
 		if err != nil {
 			s.logger.Warn("serving plain HTTP with a goroutine per connection", "err", err)

@@ -54,12 +54,22 @@ const (
 // settings identifies what a router serves, beyond its version: a running
 // router with other settings is replaced.
 func settings(httpAddr, httpsAddr string, acme ACMEConfig) string {
-	if httpsAddr == "" {
-		return "http=" + httpAddr
+	s := "http=" + httpAddr
+	if httpsAddr != "" {
+		s = strings.Join([]string{s, "https=" + httpsAddr, "acme=" + acme.DirectoryURL,
+			"email=" + acme.Email, "ca=" + acme.CACertFile, "renew=" + acme.RenewBefore.String()}, " ")
 	}
-	return strings.Join([]string{"http=" + httpAddr, "https=" + httpsAddr, "acme=" + acme.DirectoryURL,
-		"email=" + acme.Email, "ca=" + acme.CACertFile, "renew=" + acme.RenewBefore.String()}, " ")
+	// The router inherits the environment of the server that starts it, so
+	// both sides read the same count; a change replaces the router.
+	if loops := os.Getenv(loopsEnv); loops != "" {
+		s += " loops=" + loops
+	}
+	return s
 }
+
+// loopsEnv names the variable that sets how many event loops the plain
+// server runs (loopCount).
+const loopsEnv = "JACK_ROUTER_LOOPS"
 
 // Run is the router process: it serves the table saved in DataDir on
 // HTTPAddr (and HTTPSAddr), and the control API on DataDir/router.sock,

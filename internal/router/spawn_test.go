@@ -176,6 +176,19 @@ func TestEnsureReplacesRouterOfAnotherVersionOrAddress(t *testing.T) {
 	// and idle connections are done.
 	waitFor(t, "the old router to exit", func() bool { return processGone(v1.PID) })
 
+	// Another count of event loops is another router too.
+	t.Setenv(loopsEnv, "2")
+	if c, err = Ensure(ctx, cfg); err != nil {
+		t.Fatalf("ensure with 2 loops: %v", err)
+	}
+	looped := mustStatus(t, c)
+	pids = append(pids, looped.PID)
+	if looped.PID == v2.PID || !strings.Contains(looped.Settings, "loops=2") {
+		t.Errorf("with JACK_ROUTER_LOOPS=2: %+v (previous %d)", looped, v2.PID)
+	}
+	waitFor(t, "the router with the default loops to exit", func() bool { return processGone(v2.PID) })
+	v2 = looped
+
 	other := deadAddr(t)
 	cfg = spawnConfig(t, dir, other)
 	if c, err = Ensure(ctx, cfg); err != nil {
