@@ -313,6 +313,9 @@ func (l *eventLoop) serve(c *edgeConn) {
 		case errors.Is(err, bufioFull):
 			l.lend(c, nil) // a head larger than the buffer: read with the goroutine's limits
 			return
+		case errors.Is(err, io.EOF) && c.br.Buffered() > 0:
+			// The client closed its side within a head: the parser below
+			// says what is wrong with it, as it does for the goroutines.
 		case err != nil:
 			l.close(c)
 			return

@@ -4,13 +4,17 @@ package router
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -320,3 +324,77 @@ func TestAClientPipeliningThousandsOfRequestsTakesTurnsWithTheOthers(t *testing.
 		t.Fatalf("the pipelining client got %d answers of %d", n, pipelined)
 	}
 }
+
+// FuzzLoopsAnswerAsGoroutinesDo sends the same bytes to a plain server with
+// event loops and to one without, and wants the same answers: the loops
+// read, refuse and answer requests as the goroutines' code does.
+func FuzzLoopsAnswerAsGoroutinesDo(f *testing.F) {
+	for _, seed := range []string{
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\nHEAD /static/small.css HTTP/1.0\r\nHost: shop.test\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\nRange: bytes=1-2\r\n\r\nGET /static/ HTTP/1.1\r\nHost: shop.test\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\nHost: shop.test\n\n",
+		"GET /static/../etc/passwd HTTP/1.1\r\nHost: shop.test\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\nIf-None-Match: *\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: nobody.test\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\nX: a\x00b\r\n\r\n",
+		"GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 3\r\n\r\nabc",
+		"GET /static/small.css HTTP/1.1\r\nHo",
+		"\r\n\r\nGET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n",
+		"GET /static/small.css HTTP/2.0\r\nHost: shop.test\r\n\r\n",
+		"DELETE /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n",
+	} {
+		f.Add(seed)
+	}
+	dir := f.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "small.css"), []byte("a{b:c}\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	rt := jack.Route{Env: "shop/prod", Hosts: []string{"shop.test"}, Static: []jack.StaticMount{{URL: "/static/", Dir: dir}}}
+	withLoops, loopFront := newTestProxy(f)
+	// A non-nil, empty list of loops: Serve starts none.
+	noLoops, goFront := newTestProxy(f, func(s *edgeServer) { s.loops = []*eventLoop{} })
+	setRoutes(f, withLoops, 1, rt)
+	setRoutes(f, noLoops, 1, rt)
+	exchange := func(t testing.TB, front *testFront, in string) string {
+		conn, err := net.Dial("tcp", front.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		go func() {
+			io.WriteString(conn, in)
+			conn.(*net.TCPConn).CloseWrite()
+		}()
+		out, err := io.ReadAll(conn)
+		if err != nil && !errors.Is(err, syscall.ECONNRESET) {
+			t.Fatalf("%q: %v", in, err)
+		}
+		return normalHeads(string(out))
+	}
+	// Warm both caches, so that the loops answer the file themselves.
+	warm := "GET /static/small.css HTTP/1.1\r\nHost: shop.test\r\n\r\n"
+	exchange(f, loopFront, warm)
+	exchange(f, goFront, warm)
+	f.Fuzz(func(t *testing.T, in string) {
+		if got, want := exchange(t, loopFront, in), exchange(t, goFront, in); got != want {
+			t.Errorf("for %q\nthe loops answered  %q\nthe goroutines did %q", in, got, want)
+		}
+	})
+}
+
+// normalHeads makes answers comparable: each head's fields sorted (the
+// servers write a map's fields in any order), its Date left out.
+func normalHeads(answers string) string {
+	return answerHead.ReplaceAllStringFunc(answers, func(head string) string {
+		lines := strings.Split(strings.TrimSuffix(head, "\r\n\r\n"), "\r\n")
+		fields := lines[1:]
+		fields = slices.DeleteFunc(fields, func(f string) bool { return strings.HasPrefix(f, "Date: ") })
+		slices.Sort(fields)
+		return strings.Join(append([]string{lines[0]}, fields...), "\r\n") + "\r\n\r\n"
+	})
+}
+
+var answerHead = regexp.MustCompile(`HTTP/1\.[01] [^\r\n]*\r\n(?:[^\r\n]+\r\n)*\r\n`)
