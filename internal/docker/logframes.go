@@ -23,9 +23,6 @@ import (
 const (
 	// chunkSize is the size of the chunks the engine splits long lines into.
 	chunkSize = 16 << 10
-	// maxLineBytes bounds a line held in memory; a longer line is stored
-	// as several records of this size.
-	maxLineBytes = 2 << 20
 	// batchBytes bounds the lines one Read returns.
 	batchBytes = 256 << 10
 	// readBuffer is the buffer on the engine's stream.
@@ -39,15 +36,8 @@ type frameStream struct {
 	br  *bufio.Reader
 	tty bool
 
-	lines []jack.LogLine
-	arena []byte // the bytes of lines, reused by each Read
-	err   error  // to return once the lines read before it are delivered
-
-	// pending is a line being joined from chunks.
-	pending       []byte
-	pendingTime   time.Time
-	pendingStream string
-	hasPending    bool
+	lines lineJoiner
+	err   error // to return once the lines read before it are delivered
 
 	frame []byte // a frame too large for br, read whole
 }
@@ -65,8 +55,8 @@ func (s *frameStream) Read() ([]jack.LogLine, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
-	s.lines, s.arena = s.lines[:0], s.arena[:0]
-	for len(s.lines) == 0 || (len(s.arena) < batchBytes && s.frameReady()) {
+	s.lines.reset()
+	for len(s.lines.lines) == 0 || (s.lines.size() < batchBytes && s.frameReady()) {
 		var err error
 		if s.tty {
 			err = s.readTTYLine()
@@ -74,19 +64,18 @@ func (s *frameStream) Read() ([]jack.LogLine, error) {
 			err = s.readFrame()
 		}
 		if err != nil {
-			s.flushPending()
+			s.lines.flush()
 			if errors.Is(err, io.ErrUnexpectedEOF) {
 				err = fmt.Errorf("the engine's log stream broke: %w", err)
 			}
-			if len(s.lines) > 0 {
-				s.err = err
-				return s.lines, nil
-			}
 			s.err = err
+			if len(s.lines.lines) > 0 {
+				return s.lines.lines, nil
+			}
 			return nil, err
 		}
 	}
-	return s.lines, nil
+	return s.lines.lines, nil
 }
 
 // frameReady reports whether a whole frame (or TTY line) is buffered, so
@@ -143,7 +132,13 @@ func (s *frameStream) readFrame() error {
 	if err != nil {
 		return err
 	}
-	s.addChunk(at, stream, data)
+	// A message ends its line when it ends in a newline, or when it is
+	// shorter than a chunk (see above).
+	ends := len(data) > 0 && data[len(data)-1] == '\n'
+	if ends {
+		data = data[:len(data)-1]
+	}
+	s.lines.add(at, stream, data, ends || len(data) < chunkSize)
 	return nil
 }
 
@@ -166,58 +161,8 @@ func (s *frameStream) readTTYLine() error {
 		return perr
 	}
 	data = bytes.TrimSuffix(bytes.TrimSuffix(data, []byte("\n")), []byte("\r"))
-	s.emit(at, jack.StreamStdout, data)
+	s.lines.add(at, jack.StreamStdout, data, true)
 	return nil
-}
-
-// addChunk adds one message's data: a whole line, or a chunk of one.
-func (s *frameStream) addChunk(at time.Time, stream string, data []byte) {
-	complete := len(data) > 0 && data[len(data)-1] == '\n'
-	if complete {
-		data = data[:len(data)-1]
-	}
-	if s.hasPending && (!at.Equal(s.pendingTime) || stream != s.pendingStream) {
-		// Not a chunk of the pending line: that one ended without newline.
-		s.flushPending()
-	}
-	if complete && !s.hasPending {
-		s.emit(at, stream, data)
-		return
-	}
-	if !s.hasPending {
-		s.hasPending, s.pendingTime, s.pendingStream = true, at, stream
-	}
-	for len(s.pending)+len(data) > maxLineBytes {
-		// Too long to hold: store it in pieces.
-		n := maxLineBytes - len(s.pending)
-		s.pending = append(s.pending, data[:n]...)
-		data = data[n:]
-		s.emit(at, stream, s.pending)
-		s.pending = s.pending[:0]
-	}
-	s.pending = append(s.pending, data...)
-	if complete || len(data) < chunkSize {
-		s.flushPending()
-	}
-}
-
-// flushPending emits the pending line, if any.
-func (s *frameStream) flushPending() {
-	if !s.hasPending {
-		return
-	}
-	s.emit(s.pendingTime, s.pendingStream, s.pending)
-	s.pending, s.hasPending = s.pending[:0], false
-	if cap(s.pending) > 4*chunkSize {
-		s.pending = nil // don't keep a huge line's buffer
-	}
-}
-
-// emit adds a line, copying its bytes into the arena.
-func (s *frameStream) emit(at time.Time, stream string, data []byte) {
-	start := len(s.arena)
-	s.arena = append(s.arena, data...)
-	s.lines = append(s.lines, jack.LogLine{Time: at, Stream: stream, Line: s.arena[start:len(s.arena):len(s.arena)]})
 }
 
 // splitTimestamp splits "2006-01-02T15:04:05.000000000Z data" into the
