@@ -3,6 +3,7 @@ package jack
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"regexp"
 	"strings"
@@ -287,11 +288,16 @@ type LogStream interface {
 	// Read returns the next lines: at least one, and as many more as have
 	// arrived already, up to a bounded size. It blocks while the container
 	// runs and writes nothing, and returns io.EOF once the container has
-	// stopped and every line was read. The lines are valid until the next
-	// call.
+	// stopped and every line was read; ErrLogReopen when the stream can't
+	// go on but one opened again at the reader's cursor can. The lines are
+	// valid until the next call.
 	Read() ([]LogLine, error)
 	io.Closer
 }
+
+// ErrLogReopen ends a LogStream that lost its place (the engine rotated its
+// files in a way it can't follow): open it again at the cursor.
+var ErrLogReopen = errors.New("the log stream lost its place in the engine's files; open it again")
 
 // LogSource is where the collector reads containers' output: the engine.
 // Methods return EUNAVAILABLE when it does not answer.

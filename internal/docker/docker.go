@@ -57,6 +57,8 @@ type Runtime struct {
 
 	netMu sync.Mutex
 	netID string // the network's ID once known
+
+	logFiles logFiles // reading the local driver's files (OpenLogs)
 }
 
 // New connects to the Docker engine at host, or to the one DOCKER_HOST or
@@ -77,11 +79,21 @@ func New(host, owner string, logger *slog.Logger) (*Runtime, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	return &Runtime{cli: cli, owner: owner, logger: logger, network: NetworkName}, nil
+	mode, err := logReaderMode(os.Getenv(logReaderEnv))
+	if err != nil {
+		cli.Close()
+		return nil, err
+	}
+	r := &Runtime{cli: cli, owner: owner, logger: logger, network: NetworkName}
+	r.logFiles.mode = mode
+	return r, nil
 }
 
 // Close releases the connection to the engine.
-func (r *Runtime) Close() error { return r.cli.Close() }
+func (r *Runtime) Close() error {
+	r.logFiles.close()
+	return r.cli.Close()
+}
 
 // Client returns the moby client the runtime uses, for parts of Jack that
 // need more of the engine than jack.Runtime offers.

@@ -138,14 +138,38 @@ func forwardStarts(ctx context.Context, msgs <-chan events.Message, errs <-chan 
 	}
 }
 
+// Where OpenLogs reads containers' output, as JACK_LOG_READER says.
+const (
+	logReaderEnv   = "JACK_LOG_READER"
+	logReaderAuto  = "auto"  // the local driver's files when Jack can read them, else the API
+	logReaderFiles = "files" // the files only: an error when they can't be read (tests)
+	logReaderAPI   = "api"   // the engine's log API only
+)
+
+// logReaderMode checks the value of JACK_LOG_READER ("" is auto).
+func logReaderMode(v string) (string, error) {
+	switch v {
+	case "", logReaderAuto:
+		return logReaderAuto, nil
+	case logReaderFiles, logReaderAPI:
+		return v, nil
+	}
+	return "", jack.Errorf(jack.EINVALID, "%s=%q is not a log reader; use auto, files or api", logReaderEnv, v)
+}
+
 // OpenLogs opens a container's output from since on (inclusive), following
-// it while it runs.
+// it while it runs: from the local driver's files when the engine is on
+// this machine and Jack can read them (logfiles_linux.go), else through
+// the engine's log API.
 func (r *Runtime) OpenLogs(ctx context.Context, id string, since time.Time) (jack.LogStream, error) {
 	info, err := r.cli.ContainerInspect(ctx, id)
 	if isNotFound(err) {
 		return nil, jack.Errorf(jack.ENOTFOUND, "container %.12s is gone", id)
 	} else if err != nil {
 		return nil, r.fail(err, "inspect container %.12s", id)
+	}
+	if s, used, err := r.openLogsFromFiles(ctx, &info, since); used {
+		return s, err
 	}
 	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true}
 	if !since.IsZero() {

@@ -92,9 +92,7 @@ func (r *Runtime) RunOneOff(ctx context.Context, spec *jack.OneOffSpec, streams 
 	case <-output:
 	case <-time.After(outputGrace):
 	}
-	if r.BeforeRemove != nil {
-		r.BeforeRemove(engine, id)
-	}
+	r.beforeRemove(engine, id)
 	r.remove(engine, id)
 	return res, nil
 }

@@ -20,15 +20,18 @@ import (
 // The log driver of instances and its limits, so that a chatty app can't
 // fill the disk; Jack's log collector keeps what it needs elsewhere. The
 // local driver keeps the bytes a container writes as they are (json-file
-// replaces what is not UTF-8), costs the engine less per line, and
-// compresses the files it rotates. The engine writes faster than it can be
-// read back, so the files hold enough (3 x 64 MiB of records, about 150 MB
-// of lines) for the collector to catch up with a burst of 100 MB; on disk
-// that is at most 64 MiB plus two compressed files.
+// replaces what is not UTF-8) and costs the engine less per line. The files
+// hold 3 x 64 MiB of records (about 150 MB of lines): what the engine keeps
+// while Jack is down. They are not compressed when rotated: gzip would cost
+// the engine a second of CPU per 64 MiB just when a container writes the
+// most, and a rotated file that keeps its inode is one the collector,
+// reading the files directly (logfiles_linux.go), follows without looking
+// for its place again.
 const (
 	logDriver   = "local"
 	logMaxSize  = "64m"
 	logMaxFiles = "3"
+	logCompress = "false"
 )
 
 // Start creates and starts the instance's container on the "jack" network
@@ -156,7 +159,7 @@ func hostConfig(memory int64, cpus float64) *container.HostConfig {
 	host := &container.HostConfig{
 		LogConfig: container.LogConfig{
 			Type:   logDriver,
-			Config: map[string]string{"max-size": logMaxSize, "max-file": logMaxFiles},
+			Config: map[string]string{"max-size": logMaxSize, "max-file": logMaxFiles, "compress": logCompress},
 		},
 		Init:      &noInit,
 		Resources: container.Resources{Memory: memory, NanoCPUs: int64(cpus * 1e9)},
@@ -234,10 +237,17 @@ func (r *Runtime) Stop(ctx context.Context, id string, timeout time.Duration) er
 	} else if err != nil {
 		return r.fail(err, "stop container %.12s", id)
 	}
+	r.beforeRemove(ctx, id)
+	return r.remove(ctx, id)
+}
+
+// beforeRemove lets the log collector read a stopped container's last
+// lines (BeforeRemove), its file streams having been told it stopped.
+func (r *Runtime) beforeRemove(ctx context.Context, id string) {
+	r.logFiles.wakeContainer(id)
 	if r.BeforeRemove != nil {
 		r.BeforeRemove(ctx, id)
 	}
-	return r.remove(ctx, id)
 }
 
 // seconds returns d in whole seconds, rounded up, never negative (the

@@ -52,8 +52,8 @@ func TestStartAppliesResourcesAndRunPolicy(t *testing.T) {
 	if h.RestartPolicy.Name != "no" && h.RestartPolicy.Name != "" {
 		t.Errorf("restart policy %q; Jack replaces instances itself", h.RestartPolicy.Name)
 	}
-	if h.LogConfig.Type != "local" || h.LogConfig.Config["max-size"] != "64m" || h.LogConfig.Config["max-file"] != "3" {
-		t.Errorf("log config %+v; want the local driver capped at 3 x 64m", h.LogConfig)
+	if h.LogConfig.Type != "local" || h.LogConfig.Config["max-size"] != "64m" || h.LogConfig.Config["max-file"] != "3" || h.LogConfig.Config["compress"] != "false" {
+		t.Errorf("log config %+v; want the local driver capped at 3 x 64m, rotated files not compressed", h.LogConfig)
 	}
 	if cfg := raw.Config; cfg.StopTimeout == nil || *cfg.StopTimeout != 3 || cfg.StopSignal != "SIGTERM" {
 		t.Errorf("stop timeout %v, signal %q; want 3 (2.5s rounded up) and SIGTERM", cfg.StopTimeout, cfg.StopSignal)
