@@ -192,6 +192,42 @@ func TestCollectorOpensAStalledStreamAgain(t *testing.T) {
 	exactly(t, waitLines(t, s, 500), 500)
 }
 
+func TestAStreamThatGoesBackStoresNothingTwice(t *testing.T) {
+	e := newFakeEngine()
+	e.goBackAt = 300 // then the first 300 lines, 3 seconds of them, come again
+	e.add(fakeID, "web.1")
+	old := time.Now().Add(-10 * time.Second)
+	for n := 1; n <= 300; n++ {
+		e.write(fakeID, jack.StreamStdout, old.Add(time.Duration(n)*10*time.Millisecond), fmt.Sprint(n))
+	}
+	s, _ := startCollector(t, e, t.TempDir())
+	exactly(t, waitLines(t, s, 300), 300)
+	numbered(e, fakeID, 301, 600)
+	exactly(t, waitLines(t, s, 600), 600)
+}
+
+func TestAStreamThatAsksToBeReopenedLosesNothing(t *testing.T) {
+	e := newFakeEngine()
+	e.reopenAfter = 30
+	e.add(fakeID, "web.1")
+	s, _ := startCollector(t, e, t.TempDir())
+	for n := 1; n <= 500; n += 50 {
+		numbered(e, fakeID, n, n+49)
+		time.Sleep(10 * time.Millisecond)
+	}
+	exactly(t, waitLines(t, s, 500), 500)
+}
+
+func TestASlowEngineIsGivenLongerToReachTheCursor(t *testing.T) {
+	e := newFakeEngine()
+	e.stallAfter = 40
+	e.openDelay = 200 * time.Millisecond // ten times the stall check
+	e.add(fakeID, "web.1")
+	s, _ := startCollector(t, e, t.TempDir())
+	numbered(e, fakeID, 1, 200) // each stream stalls after 40
+	exactly(t, waitLines(t, s, 200), 200)
+}
+
 func TestCursorsOfContainersGoneWhileTheDaemonWasDownAreForgotten(t *testing.T) {
 	dir := t.TempDir()
 	e := newFakeEngine()

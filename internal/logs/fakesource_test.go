@@ -20,9 +20,20 @@ type fakeEngine struct {
 	mu         sync.Mutex
 	containers map[string]*fakeContainer
 	down       bool
-	stallAfter int           // when > 0, a stream stops after so many lines written since it opened, as the engine's follow can
-	changed    chan struct{} // closed at each change
-	starts     chan string
+	stallAfter int // when > 0, a stream stops after so many lines written since it opened, as the engine's follow can
+	// goBackAt, when > 0, makes each stream send the lines from the first
+	// again once it has sent that many, as Docker 20.10's follow does when
+	// a file rotates under a reader that is behind.
+	goBackAt int
+	// reopenAfter, when > 0, ends each stream with jack.ErrLogReopen after
+	// so many lines written since it opened, as the file reader does when
+	// it loses its place.
+	reopenAfter int
+	// openDelay holds back the first line of each stream, as a busy engine
+	// takes a while to find since in its files.
+	openDelay time.Duration
+	changed   chan struct{} // closed at each change
+	starts    chan string
 }
 
 type fakeContainer struct {
@@ -161,7 +172,7 @@ func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time) (
 	if e.containers[id] == nil {
 		return nil, jack.Errorf(jack.ENOTFOUND, "container %s is gone", id)
 	}
-	return &fakeStream{e: e, id: id, since: since, ctx: ctx, closed: make(chan struct{}), existing: len(e.containers[id].lines)}, nil
+	return &fakeStream{e: e, id: id, since: since, ctx: ctx, closed: make(chan struct{}), existing: len(e.containers[id].lines), opened: time.Now()}, nil
 }
 
 // fakeStream reads a fake container's lines from since on.
@@ -173,6 +184,8 @@ type fakeStream struct {
 	next     int // index of the next line to consider
 	existing int // lines there when it opened
 	closed   chan struct{}
+	opened   time.Time
+	wentBack bool // went back once already
 }
 
 func (s *fakeStream) Read() ([]jack.LogLine, error) {
@@ -186,6 +199,22 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 		case c == nil:
 			s.e.mu.Unlock()
 			return nil, io.EOF
+		}
+		if wait := s.e.openDelay - time.Since(s.opened); wait > 0 {
+			s.e.mu.Unlock()
+			select {
+			case <-time.After(wait):
+				continue
+			case <-s.closed:
+				return nil, errors.New("stream closed")
+			}
+		}
+		if s.e.reopenAfter > 0 && s.next >= s.existing+s.e.reopenAfter {
+			s.e.mu.Unlock()
+			return nil, jack.ErrLogReopen
+		}
+		if s.e.goBackAt > 0 && !s.wentBack && s.next >= s.e.goBackAt {
+			s.next, s.wentBack = 0, true
 		}
 		var out []jack.LogLine
 		stall := func() bool { return s.e.stallAfter > 0 && s.next >= s.existing+s.e.stallAfter }

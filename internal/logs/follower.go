@@ -27,13 +27,17 @@ type follower struct {
 	source string // the cursor's name: the container's short ID
 	wake   chan struct{}
 
+	// stallWait is how long a stream may stay quiet before the watchdog
+	// asks the engine whether it holds newer lines.
+	stallWait time.Duration
+
 	mu     sync.Mutex
 	idleCh chan struct{} // closed the next time it has read its stopped container to the end
 	gone   bool
 }
 
 func newFollower(c *Collector, info *jack.LogContainer, l *envLog) *follower {
-	return &follower{c: c, info: info, log: l, source: shortID(info.ID), wake: make(chan struct{}, 1), idleCh: make(chan struct{})}
+	return &follower{c: c, info: info, log: l, source: shortID(info.ID), wake: make(chan struct{}, 1), idleCh: make(chan struct{}), stallWait: c.StallCheck}
 }
 
 // wakeUp makes a waiting follower look at its container again.
@@ -90,7 +94,20 @@ func (f *follower) run(ctx context.Context) {
 			return
 		}
 		if errors.Is(err, errStalled) {
+			// Open it again at the cursor; if the stream it replaced
+			// brought nothing, give the next one longer to start: a busy
+			// engine may take seconds to find the cursor in its files, and
+			// a watchdog that gave up on each stream sooner would never
+			// let one arrive.
+			if progressed {
+				f.stallWait = f.c.StallCheck
+			} else {
+				f.stallWait = min(2*f.stallWait, stallCheckMax)
+			}
 			continue
+		}
+		if errors.Is(err, jack.ErrLogReopen) {
+			continue // open it again at the cursor
 		}
 		if err == nil {
 			// The stream ended: the container stopped (and maybe started
@@ -173,6 +190,7 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 	go f.watchdog(watchCtx, stream, &lastRead, &stalled)
 
 	skip := cur.skipper()
+	newest := cur.Newest // the newest stamp stored
 	recs := make([]record, 0, 256)
 	var lastBatch time.Time
 	for {
@@ -192,6 +210,29 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 			if skip.skip(t) {
 				continue
 			}
+			if t < newest-int64(wentBackSlack) {
+				// The stream went back: the engine's follow (Docker 20.10's)
+				// sends a file again when it rotates under a reader that is
+				// behind. Store none of it twice: when it went back before
+				// the cursor's floor, skip what the cursor counts, as a
+				// stream opened there would (opening one would meet the same
+				// rotation again); else open the stream again there.
+				if err := f.log.append(recs); err != nil {
+					return progressed, err
+				}
+				progressed = progressed || len(recs) > 0
+				recs = recs[:0]
+				cur := f.log.Cursor(f.source)
+				if t >= cur.Floor {
+					f.c.logger.Debug("the engine's log stream of a container went back; opening it again", "container", f.source)
+					return progressed, jack.ErrLogReopen
+				}
+				f.c.logger.Debug("the engine's log stream of a container went back; skipping what is stored", "container", f.source)
+				skip = cur.skipper()
+				skip.skip(t) // before the floor: stored
+				continue
+			}
+			newest = max(newest, t)
 			recs = append(recs, record{
 				Time: t, Stream: ln.Stream, Release: f.info.Release, Source: f.source,
 				Process: f.info.Process, Instance: f.info.Instance, Line: ln.Line,
@@ -211,6 +252,12 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 	}
 }
 
+// wentBackSlack is how far before the newest line stored a line may be
+// stamped without the stream being taken for one that went back: the
+// engine's stdout and stderr copiers stamp lines a little out of order.
+// Taking a late line for a step back only costs a stream opened again.
+const wentBackSlack = 100 * time.Millisecond
+
 // A follower in a burst of small reads (two within burstGap, the second of
 // fewer than burstLines) pauses burstPause before the next, so that it
 // reads many lines at once: a line waits at most that much longer, and the
@@ -229,9 +276,9 @@ const stallCheckMax = 30 * time.Second
 // the engine holds lines newer than any stored: the engine's follow can
 // stop delivering when its files rotate under a reader that is behind.
 // The follower then opens the stream again at its cursor. A quiet stream is
-// checked after the collector's StallCheck, then less and less often.
+// checked after the follower's stallWait, then less and less often.
 func (f *follower) watchdog(ctx context.Context, stream jack.LogStream, lastRead *atomic.Int64, stalled *atomic.Bool) {
-	interval := f.c.StallCheck
+	interval := f.stallWait
 	for {
 		t := time.NewTimer(interval)
 		select {
@@ -241,7 +288,7 @@ func (f *follower) watchdog(ctx context.Context, stream jack.LogStream, lastRead
 		case <-t.C:
 		}
 		if time.Since(time.Unix(0, lastRead.Load())) < interval {
-			interval = f.c.StallCheck // it moves
+			interval = f.stallWait // it moves
 			continue
 		}
 		latest, err := f.c.source.LatestLogTime(ctx, f.info.ID)
