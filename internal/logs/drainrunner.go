@@ -32,7 +32,9 @@ type drainRunner struct {
 	// HTTPS drains get batches, syslog ones each line at once.
 	linger time.Duration
 
-	sent atomic.Int64
+	sent  atomic.Int64
+	it    *iterator   // where the last batch ended
+	batch recordBatch // the batch read last
 
 	mu        sync.Mutex
 	cur       drainCursor
@@ -73,8 +75,8 @@ func (r *drainRunner) run(ctx context.Context) {
 	defer r.save(true)
 	for ctx.Err() == nil {
 		r.limitQueue()
-		end, wake := r.log.end()
-		batch, next, err := r.read(end)
+		_, wake := r.log.end() // before reading: no append is missed
+		batch, next, err := r.read()
 		if err != nil {
 			r.d.logger.Error("read the log for a drain", "drain", drain.Redact(r.drain.URL), "err", err)
 			if !sleepCtx(ctx, r.d.RetryMax) {
@@ -101,8 +103,8 @@ func (r *drainRunner) run(ctx context.Context) {
 const httpsLinger = 200 * time.Millisecond
 
 // read returns the records from the cursor on, up to a batch's size, and
-// the position after them.
-func (r *drainRunner) read(end Pos) ([]*jack.LogRecord, Pos, error) {
+// the position after them; valid until the next read.
+func (r *drainRunner) read() ([]*jack.LogRecord, Pos, error) {
 	r.mu.Lock()
 	from := r.cur.Pos
 	if start := r.log.start(); from.before(start) && from.Seq < start.Seq {
@@ -112,22 +114,74 @@ func (r *drainRunner) read(end Pos) ([]*jack.LogRecord, Pos, error) {
 	} else {
 		r.mu.Unlock()
 	}
-	it := r.log.iterator(from, end, nil)
-	defer it.release()
-	var batch []*jack.LogRecord
-	size := 0
-	for len(batch) < drainBatchRecords && size < drainBatchBytes {
+	// The iterator goes on from where the last batch ended, its block read
+	// once; a new one starts where the cursor was moved to.
+	if r.it == nil || r.it.pos != from {
+		r.it = r.log.iterator(from, Pos{}, nil)
+	}
+	it := r.it
+	r.batch.reset()
+	for len(r.batch.recs) < drainBatchRecords && len(r.batch.lines) < drainBatchBytes {
 		rec, _, ok, err := it.next()
 		if err != nil {
+			r.it = nil
 			return nil, from, err
 		}
 		if !ok {
 			break
 		}
-		batch = append(batch, rec.toLogRecord(r.env.App, r.env.Name))
-		size += len(rec.Line)
+		r.batch.add(&rec, r.env.App, r.env.Name)
 	}
-	return batch, it.pos, nil
+	return r.batch.records(), it.pos, nil
+}
+
+// recordBatch is a batch of LogRecords made from raw records, its memory
+// reused from batch to batch: a drain converts every line a container
+// writes, and five allocations per line cost it more than sending it.
+type recordBatch struct {
+	recs  []jack.LogRecord
+	ptrs  []*jack.LogRecord
+	lines []byte // the lines' bytes
+	// The strings of the last record, which the next one most likely
+	// shares.
+	process, instance, container string
+}
+
+func (b *recordBatch) reset() { b.recs, b.ptrs, b.lines = b.recs[:0], b.ptrs[:0], b.lines[:0] }
+
+// add adds a copy of raw as a record of app/env.
+func (b *recordBatch) add(raw *rawRecord, app, env string) {
+	if string(raw.Process) != b.process {
+		b.process = string(raw.Process)
+	}
+	if string(raw.Instance) != b.instance {
+		b.instance = string(raw.Instance)
+	}
+	rec := jack.LogRecord{
+		Time: time.Unix(0, raw.Time).UTC(), App: app, Env: env,
+		Process: b.process, Instance: b.instance, Release: raw.Release,
+	}
+	if int(raw.Stream) < len(streamNames) {
+		rec.Stream = streamNames[raw.Stream]
+	}
+	if rec.Stream == jack.StreamStdout || rec.Stream == jack.StreamStderr {
+		if string(raw.Source) != b.container {
+			b.container = string(raw.Source)
+		}
+		rec.Container = b.container
+	}
+	start := len(b.lines)
+	b.lines = append(b.lines, raw.Line...)
+	rec.Line = b.lines[start:len(b.lines):len(b.lines)]
+	b.recs = append(b.recs, rec)
+}
+
+// records returns the batch; valid until the next reset.
+func (b *recordBatch) records() []*jack.LogRecord {
+	for i := range b.recs {
+		b.ptrs = append(b.ptrs, &b.recs[i])
+	}
+	return b.ptrs
 }
 
 // deliver sends a batch until it gets there, backing off between tries,

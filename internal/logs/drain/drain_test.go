@@ -339,3 +339,25 @@ func TestEachFieldFitsRFC5424(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+func TestASyslogMessageCostsNoAllocationAndKeepsItsStamp(t *testing.T) {
+	r := records("a line")[0]
+	r.Process, r.Instance = "web", "web.1"
+	buf := make([]byte, 0, 1024)
+	if n := testing.AllocsPerRun(100, func() { buf = appendSyslog(buf[:0], r, "host") }); n != 0 {
+		t.Errorf("formatting a message allocates %.0f times", n)
+	}
+	if m := parseSyslog(t, buf); m.procid != "web.1" {
+		t.Errorf("PROCID %q, want web.1", m.procid)
+	}
+	r.Instance = "release"
+	if m := parseSyslog(t, appendSyslog(nil, r, "host")); m.procid != r.Source() {
+		t.Errorf("PROCID %q, want %q", m.procid, r.Source())
+	}
+	base := time.Date(2026, 12, 31, 23, 59, 59, 999_999_999, time.FixedZone("CET", 3600))
+	for _, at := range []time.Time{base, base.Add(time.Nanosecond), base.Add(1234 * time.Microsecond), time.Unix(0, 0), base.Add(-time.Second)} {
+		if got, want := string(appendStamp(nil, at)), at.UTC().Format("2006-01-02T15:04:05.000000Z07:00"); got != want {
+			t.Errorf("stamp of %v is %s, want %s", at, got, want)
+		}
+	}
+}

@@ -4,11 +4,12 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"errors"
 	"net"
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	jack "github.com/jack-paas/jack"
@@ -33,7 +34,8 @@ const (
 	maxDatagram = 65000
 )
 
-// appendSyslog appends the RFC 5424 message of r to b.
+// appendSyslog appends the RFC 5424 message of r to b. It allocates
+// nothing: a drain formats every line a busy container writes.
 func appendSyslog(b []byte, r *jack.LogRecord, hostname string) []byte {
 	severity := severityInfo
 	if r.Stream == jack.StreamStderr {
@@ -42,28 +44,86 @@ func appendSyslog(b []byte, r *jack.LogRecord, hostname string) []byte {
 	b = append(b, '<')
 	b = strconv.AppendInt(b, int64(facilityUser*8+severity), 10)
 	b = append(b, ">1 "...)
-	b = r.Time.UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z07:00")
+	b = appendStamp(b, r.Time)
 	b = append(b, ' ')
 	b = appendHeaderField(b, hostname, 255)
 	b = append(b, ' ')
-	b = appendHeaderField(b, r.App+"/"+r.Env, 48)
+	b = appendHeaderFields(b, 48, r.App, "/", r.Env)
 	b = append(b, ' ')
-	b = appendHeaderField(b, r.Source(), 128)
+	// PROCID is r.Source(), without the string it may make.
+	switch p, i := r.Process, r.Instance; {
+	case i == "":
+		b = appendHeaderField(b, p, 128)
+	case len(i) > len(p) && i[:len(p)] == p && i[len(p)] == '.':
+		b = appendHeaderField(b, i, 128)
+	default:
+		b = appendHeaderFields(b, 128, p, ".", i)
+	}
 	b = append(b, ' ')
 	b = appendHeaderField(b, r.Stream, 32)
 	b = append(b, " ["+sdID...)
-	for _, p := range [...]struct{ name, value string }{
-		{"app", r.App}, {"env", r.Env}, {"process", r.Process}, {"instance", r.Instance},
-		{"release", strconv.Itoa(r.Release)}, {"stream", r.Stream},
-	} {
-		b = append(b, ' ')
-		b = append(b, p.name...)
-		b = append(b, `="`...)
-		b = appendParamValue(b, p.value)
-		b = append(b, '"')
-	}
+	b = appendParam(b, "app", r.App)
+	b = appendParam(b, "env", r.Env)
+	b = appendParam(b, "process", r.Process)
+	b = appendParam(b, "instance", r.Instance)
+	b = append(b, ` release="`...)
+	b = strconv.AppendInt(b, int64(r.Release), 10)
+	b = append(b, '"')
+	b = appendParam(b, "stream", r.Stream)
 	b = append(b, "] "...)
 	return append(b, r.Line...)
+}
+
+// appendParam appends ` name="value"`.
+func appendParam(b []byte, name, value string) []byte {
+	b = append(b, ' ')
+	b = append(b, name...)
+	b = append(b, `="`...)
+	b = appendParamValue(b, value)
+	return append(b, '"')
+}
+
+// appendStamp appends t as RFC 3339 UTC with microseconds, the date and
+// time formatted once per second.
+func appendStamp(b []byte, t time.Time) []byte {
+	t = t.UTC()
+	sec := t.Unix()
+	prefix, _ := stampCache.Load().(*stampPrefix)
+	if prefix == nil || prefix.sec != sec {
+		prefix = &stampPrefix{sec: sec, text: t.Truncate(time.Second).AppendFormat(nil, "2006-01-02T15:04:05.")}
+		stampCache.Store(prefix)
+	}
+	b = append(b, prefix.text...)
+	micros := t.Nanosecond() / 1000
+	for div := 100000; div > 0; div /= 10 {
+		b = append(b, byte('0'+micros/div%10))
+	}
+	return append(b, 'Z')
+}
+
+// stampCache holds the formatted second of the last stamp.
+var stampCache atomic.Value
+
+type stampPrefix struct {
+	sec  int64
+	text []byte
+}
+
+// appendHeaderFields appends a header field made of a, sep and c joined,
+// as appendHeaderField does.
+func appendHeaderFields(b []byte, max int, a, sep, c string) []byte {
+	if a == "" && c == "" {
+		return append(b, '-')
+	}
+	start := len(b)
+	b = appendHeaderField(b, a, max)
+	if n := len(b) - start; n < max {
+		b = appendHeaderField(b, sep, max-n)
+		if n := len(b) - start; n < max && c != "" {
+			b = appendHeaderField(b, c, max-n)
+		}
+	}
+	return b
 }
 
 // appendHeaderField appends a header field: printable US-ASCII, at most
@@ -205,17 +265,28 @@ func (s *streamSender) Send(ctx context.Context, recs []*jack.LogRecord) error {
 }
 
 // peerClosed reports whether the server closed the connection: a syslog
-// server never writes, so anything but a timeout on a read that can't wait
+// server never writes, so anything to read, or the end of the stream,
 // means it is gone. Without this check, the next batch would go into a
-// dead connection's buffer and be lost.
+// dead connection's buffer and be lost. The check does not wait.
 func (s *streamSender) peerClosed() bool {
-	var one [1]byte
-	// A deadline already past fails before reading: give the read a moment.
-	s.conn.SetReadDeadline(time.Now().Add(time.Millisecond))
-	_, err := s.conn.Read(one[:])
-	s.conn.SetReadDeadline(time.Time{})
-	var ne net.Error
-	return !(errors.As(err, &ne) && ne.Timeout())
+	conn := s.conn
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return true
+	}
+	closed := false
+	err = raw.Read(func(fd uintptr) bool {
+		closed = peekClosed(fd)
+		return true // never wait for the socket to be readable
+	})
+	return closed || err != nil
 }
 
 func (s *streamSender) Close() error {
