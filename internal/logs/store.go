@@ -152,7 +152,8 @@ func (s *Store) sealSoon(l *envLog) {
 }
 
 // sealLoop seals segments one at a time, so that compression takes one
-// core at most.
+// core at most, and at a low priority, so that it takes what the rest
+// leaves.
 func (s *Store) sealLoop(ctx context.Context) {
 	defer s.wg.Done()
 	for {
@@ -160,7 +161,9 @@ func (s *Store) sealLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case l := <-s.sealCh:
-			if err := l.sealPending(); err != nil {
+			var err error
+			atLowPriority(func() { err = l.sealPending() })
+			if err != nil {
 				s.logger.Error("seal log segment", "env", l.app+"/"+l.env, "err", err)
 			}
 		}
