@@ -317,6 +317,16 @@ type LogSource interface {
 	// OpenLogs opens a container's output from the line stamped since on
 	// (inclusive; from the first line when zero), stdout and stderr in the
 	// order the engine stored them, lines the engine split joined again.
-	// It follows the container while it runs. ENOTFOUND if it is gone.
-	OpenLogs(ctx context.Context, id string, since time.Time) (LogStream, error)
+	// With follow, it follows the container while it runs; without, it
+	// ends after the last line stored when it opened. ENOTFOUND if it is
+	// gone.
+	OpenLogs(ctx context.Context, id string, since time.Time, follow bool) (LogStream, error)
+}
+
+// FragileFollow is implemented by a LogStream that may lose or repeat lines
+// when it follows a container it is far behind: Docker 20.10's log API
+// does, when a file rotates under a reader that is behind. The collector
+// reads such a container without following while it is behind.
+type FragileFollow interface {
+	FollowIsFragile() bool
 }

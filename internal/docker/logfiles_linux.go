@@ -631,7 +631,7 @@ func (r *Runtime) containerRunning(id string) (bool, error) {
 // openLogsFromFiles opens a container's output on the local driver's files
 // when the runtime reads them (see logFiles): used is false when it reads
 // this container through the API instead.
-func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.InspectResponse, since time.Time) (s jack.LogStream, used bool, err error) {
+func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.InspectResponse, since time.Time, follow bool) (s jack.LogStream, used bool, err error) {
 	dir, err := r.logFolder(ctx, info)
 	if err != nil {
 		if r.logFiles.mode == logReaderFiles {
@@ -649,6 +649,7 @@ func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.Inspect
 		r.logger.Warn("can't read a container's log files; reading its output through the engine's API", "container", shortID(info.ID), "err", err)
 		return nil, false, nil
 	}
+	fs.stopping = fs.stopping || !follow // read to the end, then EOF
 	return fs, true, nil
 }
 

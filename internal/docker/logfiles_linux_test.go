@@ -408,7 +408,7 @@ func TestAFileNotInTheFormatTurnsTheFileReaderOff(t *testing.T) {
 	if _, err := r.logFolder(context.Background(), &info); err == nil {
 		t.Fatal("the runtime still reads the files")
 	}
-	api, err := r.OpenLogs(context.Background(), c.ID, time.Time{})
+	api, err := r.OpenLogs(context.Background(), c.ID, time.Time{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,6 @@ type logFiles struct{ mode string }
 func (l *logFiles) wakeContainer(string) {}
 func (l *logFiles) close()               {}
 
-func (r *Runtime) openLogsFromFiles(context.Context, *container.InspectResponse, time.Time) (jack.LogStream, bool, error) {
+func (r *Runtime) openLogsFromFiles(context.Context, *container.InspectResponse, time.Time, bool) (jack.LogStream, bool, error) {
 	return nil, false, nil
 }

@@ -49,6 +49,11 @@ func newFrameStream(rc io.ReadCloser, tty bool) *frameStream {
 // Close ends the stream.
 func (s *frameStream) Close() error { return s.rc.Close() }
 
+// FollowIsFragile says that the engine's follow may lose or repeat lines
+// when its files rotate under a reader that is behind (Docker 20.10's
+// does): the collector reads without following while it is behind.
+func (s *frameStream) FollowIsFragile() bool { return true }
+
 // Read returns the next lines: at least one, plus those whose frames have
 // arrived whole already, up to batchBytes.
 func (s *frameStream) Read() ([]jack.LogLine, error) {

@@ -158,20 +158,20 @@ func logReaderMode(v string) (string, error) {
 }
 
 // OpenLogs opens a container's output from since on (inclusive), following
-// it while it runs: from the local driver's files when the engine is on
-// this machine and Jack can read them (logfiles_linux.go), else through
-// the engine's log API.
-func (r *Runtime) OpenLogs(ctx context.Context, id string, since time.Time) (jack.LogStream, error) {
+// it while it runs if asked: from the local driver's files when the engine
+// is on this machine and Jack can read them (logfiles_linux.go), else
+// through the engine's log API.
+func (r *Runtime) OpenLogs(ctx context.Context, id string, since time.Time, follow bool) (jack.LogStream, error) {
 	info, err := r.cli.ContainerInspect(ctx, id)
 	if isNotFound(err) {
 		return nil, jack.Errorf(jack.ENOTFOUND, "container %.12s is gone", id)
 	} else if err != nil {
 		return nil, r.fail(err, "inspect container %.12s", id)
 	}
-	if s, used, err := r.openLogsFromFiles(ctx, &info, since); used {
+	if s, used, err := r.openLogsFromFiles(ctx, &info, since, follow); used {
 		return s, err
 	}
-	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: true}
+	opts := container.LogsOptions{ShowStdout: true, ShowStderr: true, Timestamps: true, Follow: follow}
 	if !since.IsZero() {
 		opts.Since = fmt.Sprintf("%d.%09d", since.Unix(), since.Nanosecond())
 	}

@@ -53,7 +53,7 @@ func TestOpenLogsReturnsLinesAsWrittenJoiningWhatTheEngineSplit(t *testing.T) {
 	r, cli := newRuntime(t)
 	image := dockertest.BuildGoImage(t, cli, dockertest.TestApp, logsImageTag)
 	c := start(t, r, webSpec(image, 1))
-	s, err := r.OpenLogs(context.Background(), c.ID, time.Time{})
+	s, err := r.OpenLogs(context.Background(), c.ID, time.Time{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestOpenLogsReturnsLinesAsWrittenJoiningWhatTheEngineSplit(t *testing.T) {
 	get(t, "http://"+c.Address+"/exit?code=0")
 	readLines(t, s, 3)
 	waitExited(t, r, c.ID)
-	s3, err := r.OpenLogs(context.Background(), c.ID, lines[6].Time)
+	s3, err := r.OpenLogs(context.Background(), c.ID, lines[6].Time, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestOpenLogsReturnsLinesAsWrittenJoiningWhatTheEngineSplit(t *testing.T) {
 
 	// Read again from the 1 MiB line's stamp: it comes first (since is
 	// inclusive).
-	s2, err := r.OpenLogs(context.Background(), c.ID, lines[3].Time)
+	s2, err := r.OpenLogs(context.Background(), c.ID, lines[3].Time, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestOpenLogsFollowsARunningContainer(t *testing.T) {
 	r, cli := newRuntime(t)
 	image := dockertest.BuildGoImage(t, cli, dockertest.TestApp, logsImageTag)
 	c := start(t, r, webSpec(image, 1))
-	s, err := r.OpenLogs(context.Background(), c.ID, time.Time{})
+	s, err := r.OpenLogs(context.Background(), c.ID, time.Time{}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func TestLogContainersAreTheEnvironmentsContainers(t *testing.T) {
 	if _, err := r.InspectLogContainer(ctx, c.ID); jack.ErrorCode(err) != jack.ENOTFOUND {
 		t.Fatalf("inspect a removed container: %v", err)
 	}
-	if _, err := r.OpenLogs(ctx, c.ID, time.Time{}); jack.ErrorCode(err) != jack.ENOTFOUND {
+	if _, err := r.OpenLogs(ctx, c.ID, time.Time{}, true); jack.ErrorCode(err) != jack.ENOTFOUND {
 		t.Fatalf("open the logs of a removed container: %v", err)
 	}
 }
@@ -199,7 +199,7 @@ func TestStopLetsTheCollectorReadBeforeRemoving(t *testing.T) {
 	}
 	var lastLine string
 	r.BeforeRemove = func(ctx context.Context, id string) {
-		s, err := r.OpenLogs(ctx, id, time.Time{})
+		s, err := r.OpenLogs(ctx, id, time.Time{}, true)
 		if err != nil {
 			t.Errorf("open logs before removal: %v", err)
 			return

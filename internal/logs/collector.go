@@ -26,6 +26,10 @@ type Collector struct {
 	// StallCheck is how long a container's stream may stay quiet before
 	// the engine is asked whether it holds newer lines; default 1s.
 	StallCheck time.Duration
+	// CatchUpLag is how far behind a container a stream whose follow is
+	// fragile (jack.FragileFollow) may fall before the collector reads it
+	// without following until it has caught up; default 2s.
+	CatchUpLag time.Duration
 
 	mu        sync.Mutex
 	followers map[string]*follower // by container ID
@@ -43,7 +47,7 @@ func NewCollector(source jack.LogSource, store *Store, logger *slog.Logger) *Col
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Collector{
 		source: source, store: store, logger: logger,
-		ResyncInterval: 30 * time.Second, FinishTimeout: 10 * time.Second, StallCheck: time.Second,
+		ResyncInterval: 30 * time.Second, FinishTimeout: 10 * time.Second, StallCheck: time.Second, CatchUpLag: 2 * time.Second,
 		followers: map[string]*follower{}, ctx: ctx, cancel: cancel,
 	}
 }

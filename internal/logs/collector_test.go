@@ -228,6 +228,21 @@ func TestASlowEngineIsGivenLongerToReachTheCursor(t *testing.T) {
 	exactly(t, waitLines(t, s, 200), 200)
 }
 
+func TestAFragileFollowIsNotUsedWhileBehind(t *testing.T) {
+	e := newFakeEngine()
+	e.fragile = true
+	e.add(fakeID, "web.1")
+	// Lines from well before now: a following stream would be behind.
+	old := time.Now().Add(-time.Minute)
+	for n := 1; n <= 300; n++ {
+		e.write(fakeID, jack.StreamStdout, old.Add(time.Duration(n)*time.Millisecond), fmt.Sprint(n))
+	}
+	s, _ := startCollector(t, e, t.TempDir())
+	exactly(t, waitLines(t, s, 300), 300)
+	numbered(e, fakeID, 301, 400) // now: followed
+	exactly(t, waitLines(t, s, 400), 400)
+}
+
 func TestCursorsOfContainersGoneWhileTheDaemonWasDownAreForgotten(t *testing.T) {
 	dir := t.TempDir()
 	e := newFakeEngine()

@@ -32,8 +32,12 @@ type fakeEngine struct {
 	// openDelay holds back the first line of each stream, as a busy engine
 	// takes a while to find since in its files.
 	openDelay time.Duration
-	changed   chan struct{} // closed at each change
-	starts    chan string
+	// fragile makes the streams' follow fragile as Docker 20.10's: a
+	// following stream more than a second behind the lines' stamps skips
+	// ten lines at its second read.
+	fragile bool
+	changed chan struct{} // closed at each change
+	starts  chan string
 }
 
 type fakeContainer struct {
@@ -163,7 +167,7 @@ func (e *fakeEngine) LatestLogTime(ctx context.Context, id string) (time.Time, e
 	return c.lines[len(c.lines)-1].Time, nil
 }
 
-func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time) (jack.LogStream, error) {
+func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time, follow bool) (jack.LogStream, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.down {
@@ -172,7 +176,7 @@ func (e *fakeEngine) OpenLogs(ctx context.Context, id string, since time.Time) (
 	if e.containers[id] == nil {
 		return nil, jack.Errorf(jack.ENOTFOUND, "container %s is gone", id)
 	}
-	return &fakeStream{e: e, id: id, since: since, ctx: ctx, closed: make(chan struct{}), existing: len(e.containers[id].lines), opened: time.Now()}, nil
+	return &fakeStream{e: e, id: id, since: since, ctx: ctx, closed: make(chan struct{}), existing: len(e.containers[id].lines), opened: time.Now(), follow: follow}, nil
 }
 
 // fakeStream reads a fake container's lines from since on.
@@ -186,6 +190,8 @@ type fakeStream struct {
 	closed   chan struct{}
 	opened   time.Time
 	wentBack bool // went back once already
+	follow   bool
+	reads    int // reads that returned lines
 }
 
 func (s *fakeStream) Read() ([]jack.LogLine, error) {
@@ -216,6 +222,9 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 		if s.e.goBackAt > 0 && !s.wentBack && s.next >= s.e.goBackAt {
 			s.next, s.wentBack = 0, true
 		}
+		if s.e.fragile && s.follow && s.reads == 1 && s.next < len(c.lines) && time.Since(c.lines[s.next].Time) > time.Second {
+			s.next = min(len(c.lines), s.next+10) // lost
+		}
 		var out []jack.LogLine
 		stall := func() bool { return s.e.stallAfter > 0 && s.next >= s.existing+s.e.stallAfter }
 		stalled := stall()
@@ -228,10 +237,11 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 			stalled = stall()
 		}
 		if len(out) > 0 {
+			s.reads++
 			s.e.mu.Unlock()
 			return out, nil
 		}
-		if !c.info.Running && !stalled {
+		if (!c.info.Running || !s.follow) && !stalled {
 			s.e.mu.Unlock()
 			return nil, io.EOF
 		}
@@ -246,6 +256,9 @@ func (s *fakeStream) Read() ([]jack.LogLine, error) {
 		}
 	}
 }
+
+// FollowIsFragile says whether the engine was made fragile.
+func (s *fakeStream) FollowIsFragile() bool { return s.e.fragile }
 
 func (s *fakeStream) Close() error {
 	select {

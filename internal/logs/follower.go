@@ -30,6 +30,11 @@ type follower struct {
 	// stallWait is how long a stream may stay quiet before the watchdog
 	// asks the engine whether it holds newer lines.
 	stallWait time.Duration
+	// catchingUp is set while the follower reads a container whose stream
+	// follows fragilely without following (see errBehind); newest is the
+	// stamp of the newest line it stored.
+	catchingUp bool
+	newest     int64
 
 	mu     sync.Mutex
 	idleCh chan struct{} // closed the next time it has read its stopped container to the end
@@ -109,6 +114,18 @@ func (f *follower) run(ctx context.Context) {
 		if errors.Is(err, jack.ErrLogReopen) {
 			continue // open it again at the cursor
 		}
+		if errors.Is(err, errBehind) {
+			f.catchingUp = true
+			continue
+		}
+		if err == nil && f.catchingUp {
+			// A read without following ended: follow again once it brought
+			// nothing more, or the lines up to a moment ago.
+			if !progressed || time.Since(time.Unix(0, f.newest)) < f.c.CatchUpLag {
+				f.catchingUp = false
+			}
+			continue
+		}
 		if err == nil {
 			// The stream ended: the container stopped (and maybe started
 			// again since), or the engine went away.
@@ -173,15 +190,25 @@ func (f *follower) waitWake(ctx context.Context, d time.Duration) bool {
 // errStalled ends a read whose stream the watchdog found stuck.
 var errStalled = errors.New("the engine's log stream stalled")
 
+// errBehind ends the follow of a stream whose follow is fragile, once it
+// is more than the collector's CatchUpLag behind the container: the
+// follower reads without following until it has caught up.
+var errBehind = errors.New("the follow of the engine's log stream fell behind")
+
 // readOnce opens the container's output at the cursor, skips what the log
 // holds already and stores the rest until the stream ends (nil) or fails.
 func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 	cur := f.log.Cursor(f.source)
-	stream, err := f.c.source.OpenLogs(ctx, f.info.ID, cur.since())
+	follow := !f.catchingUp
+	stream, err := f.c.source.OpenLogs(ctx, f.info.ID, cur.since(), follow)
 	if err != nil {
 		return false, err
 	}
 	defer stream.Close()
+	fragile := false
+	if ff, ok := stream.(jack.FragileFollow); ok && follow {
+		fragile = ff.FollowIsFragile()
+	}
 	var lastRead atomic.Int64
 	lastRead.Store(time.Now().UnixNano())
 	var stalled atomic.Bool
@@ -191,6 +218,7 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 
 	skip := cur.skipper()
 	newest := cur.Newest // the newest stamp stored
+	defer func() { f.newest = newest }()
 	recs := make([]record, 0, 256)
 	var lastBatch time.Time
 	for {
@@ -243,6 +271,9 @@ func (f *follower) readOnce(ctx context.Context) (progressed bool, err error) {
 			return progressed, err
 		}
 		progressed = true
+		if fragile && now.Sub(time.Unix(0, newest)) > f.c.CatchUpLag {
+			return progressed, errBehind
+		}
 		if len(lines) < burstLines && now.Sub(lastBatch) < burstGap {
 			// A burst read a few lines at a time costs a read from the
 			// engine per line or so: let lines gather for a moment.
