@@ -312,3 +312,28 @@ func TestRemovingADrainStopsIt(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+func TestADrainGetsEveryLineAcrossSegmentsBeingWrittenAndSealed(t *testing.T) {
+	s := newDrainSetup(t, nil)
+	l := envLogOf(t, s.logs)
+	l.setSegmentLimit(64 << 10) // a new segment every few hundred lines, each sealed
+	recv, ln := syslogTCP(t, "127.0.0.1:0")
+	if _, err := s.svc.AddDrain(context.Background(), "notes", "production", "syslog+tcp://"+ln.Addr().String()); err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	for from := 1; from <= n; {
+		to := min(n, from+from%37) // batches of 1 to 37 lines, the drain reading between them
+		s.write(t, from, to)
+		from = to + 1
+	}
+	got := recv.waitFor(t, n)
+	if len(got) != n {
+		t.Fatalf("the drain got %d of %d lines", len(got), n)
+	}
+	for i, line := range got {
+		if line != fmt.Sprintf("line %d of web.1", i+1) {
+			t.Fatalf("line %d is %q", i+1, line)
+		}
+	}
+}
