@@ -32,7 +32,9 @@ func TestFailedDeploysChangeNothing(t *testing.T) {
 		want []string
 	}{
 		{"container exits", []string{"--image", "jack-e2e-app:exits"}, []string{"exited with code 3", "boom: failing on purpose"}},
-		{"health never passes", []string{"--image", "jack-e2e-app:sick", "-f", manifest, "--timeout", "3s"}, []string{"did not pass its health check"}},
+		// The timeout leaves a busy engine time to start the container:
+		// what fails must be the health check.
+		{"health never passes", []string{"--image", "jack-e2e-app:sick", "-f", manifest, "--timeout", "10s"}, []string{"did not pass its health check"}},
 		{"missing image", []string{"--image", "jack-e2e-app:missing"}, []string{"jack-e2e-app:missing"}},
 	}
 	for _, c := range cases {

@@ -90,6 +90,10 @@ func (r *Runtime) createAndStart(ctx context.Context, spec *jack.InstanceSpec, c
 		return "", fmt.Errorf("start instance %s: %w", spec.Name(), err)
 	case client.IsErrConnectionFailed(err):
 		return "", r.unavailable(err)
+	case ctx.Err() != nil:
+		// Not the app's fault: the caller's time ran out while the engine
+		// was starting it (a busy engine can take seconds).
+		return "", jack.Errorf(jack.EFAILED, "instance %s was still starting when the time allowed ran out (%v)", spec.Name(), context.Cause(ctx))
 	}
 	return "", jack.Errorf(jack.EINVALID, "instance %s did not start (%v); check the process command and the image", spec.Name(), err)
 }
