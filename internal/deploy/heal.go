@@ -153,6 +153,19 @@ func (o *Orchestrator) healLoop() {
 			if !st.tryLock() {
 				continue // a deployment owns it; it will be looked at again
 			}
+			// A deployment may have ended between the listing and the lock:
+			// heal toward the release it left, not the one listed before it
+			// (which, for a first deployment, was none: the heal would have
+			// retired the instances it had just started).
+			fresh, err := o.store.FindEnv(o.ctx, env.App, env.Name)
+			if err != nil || fresh.ID != env.ID {
+				st.unlock()
+				if err != nil && jack.ErrorCode(err) != jack.ENOTFOUND {
+					o.logger.Error("heal: read environment", "env", env.Ref(), "err", err)
+				}
+				continue
+			}
+			env := fresh
 			ctx, cancel := context.WithCancel(o.ctx)
 			o.mu.Lock()
 			st.cancelHeal = cancel
