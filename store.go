@@ -16,6 +16,7 @@ type Store interface {
 	HookStore
 	RunStore
 	DeathStore
+	RegistryStore
 }
 
 // DeathStore keeps the deaths of each environment's instance slots.

@@ -213,8 +213,15 @@ type result struct {
 // jack runs the jack client against the daemon.
 func (d *daemon) jack(args ...string) result {
 	d.t.Helper()
+	return d.jackIn("", args...)
+}
+
+// jackIn runs a jack command with stdin as its standard input.
+func (d *daemon) jackIn(stdin string, args ...string) result {
+	d.t.Helper()
 	cmd := exec.Command(jackBin, args...)
 	cmd.Env = append(os.Environ(), "HOME="+d.home, "XDG_CONFIG_HOME="+d.home, "JACK_API=http://"+d.api, "JACK_TOKEN="+d.token)
+	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

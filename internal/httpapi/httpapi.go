@@ -38,6 +38,9 @@ type Config struct {
 	Metrics http.Handler
 	// Logs serves the log endpoints; nil answers them EUNAVAILABLE.
 	Logs jack.LogService
+	// Registries keeps the credentials Jack pulls with; nil answers its
+	// endpoints EUNAVAILABLE.
+	Registries jack.RegistryService
 }
 
 // server holds the handlers' dependencies.
@@ -46,6 +49,7 @@ type server struct {
 	orch   jack.Orchestrator
 	runner jack.Runner
 	logs   jack.LogService
+	regs   jack.RegistryService
 	edge   jack.EdgeService
 	certs  jack.CertificateService
 	urls   urlMaker
@@ -69,6 +73,7 @@ func New(cfg Config) http.Handler {
 		orch:         cfg.Orchestrator,
 		runner:       cfg.Runner,
 		logs:         cfg.Logs,
+		regs:         cfg.Registries,
 		edge:         cfg.Edge,
 		certs:        cfg.Certificates,
 		urls:         newURLMaker(cfg.Domain, cfg.HTTPAddr),
@@ -121,6 +126,9 @@ func (s *server) routes() *http.ServeMux {
 		mux.Handle(pattern, s.authenticated(h))
 	}
 	for pattern, h := range s.logRoutes(env) {
+		mux.Handle(pattern, s.authenticated(h))
+	}
+	for pattern, h := range s.registryRoutes() {
 		mux.Handle(pattern, s.authenticated(h))
 	}
 	return mux

@@ -21,6 +21,7 @@ import (
 	"github.com/jack-paas/jack/internal/deploy"
 	"github.com/jack-paas/jack/internal/docker"
 	"github.com/jack-paas/jack/internal/httpapi"
+	"github.com/jack-paas/jack/internal/images"
 	"github.com/jack-paas/jack/internal/localconf"
 	"github.com/jack-paas/jack/internal/metrics"
 	"github.com/jack-paas/jack/internal/notify"
@@ -117,6 +118,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.db, err = sqlite.Open(filepath.Join(m.cfg.DataDir, "jack.db")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
+	if m.db.Secrets, err = openSecrets(m.cfg.DataDir); err != nil {
+		return err
+	}
 	if err := m.ensureAdminToken(ctx); err != nil {
 		return err
 	}
@@ -193,7 +197,8 @@ func (m *Main) serveAPI() error {
 		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Edge: m.orch, Certificates: m.orch,
 		Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
-		Logs: m.logs.service,
+		Logs:       m.logs.service,
+		Registries: &images.Registries{Store: m.db, Login: m.runtime},
 	})
 	handler := http.NewServeMux()
 	handler.Handle("/v1/", api)

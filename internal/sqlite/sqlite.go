@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/secret"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -51,6 +52,11 @@ type DB struct {
 	// Now returns the current time, stamped on what the store creates.
 	// It defaults to time.Now; tests replace it to control time.
 	Now func() time.Time
+
+	// Secrets seals what the store keeps but must not show (registry
+	// passwords) with the server's secret key. Set before first use; the
+	// methods that need it fail without it.
+	Secrets *secret.Box
 }
 
 var _ jack.Store = (*DB)(nil)
