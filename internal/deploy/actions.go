@@ -13,19 +13,8 @@ import (
 
 // Deploy makes (or picks) a version and rolls out a release of it.
 func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jack.Deployment, error) {
-	if req.Image != "" && req.Version != "" || req.Image == "" && req.Version == "" && req.Manifest == "" {
-		return nil, jack.Errorf(jack.EINVALID, "give either --image REF or --version LABEL")
-	}
-	if req.SkipRelease && req.ForceRelease {
-		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
-	}
-	if req.Strategy != "" {
-		if err := jack.ValidateStrategy(req.Strategy); err != nil {
-			return nil, err
-		}
-	}
-	if req.Timeout < 0 {
-		return nil, jack.Errorf(jack.EINVALID, "timeout must be positive")
+	if err := req.Validate(); err != nil {
+		return nil, err
 	}
 	env, err := o.store.FindEnv(ctx, req.App, req.Env)
 	if err != nil {
@@ -42,7 +31,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 			Description: "Deploy " + v.Label,
 		}
 		return rel, v, nil
-	}, runOpts{timeout: req.Timeout, skipRelease: req.SkipRelease, forceRelease: req.ForceRelease})
+	}, runOpts{timeout: req.Timeout, release: req.ReleaseOptions()})
 }
 
 // version returns the version a deploy request names: an existing one by
@@ -95,16 +84,12 @@ func sameBuild(a, b *jack.Version) bool {
 	return a.ImageID == b.ImageID && a.Image == b.Image && a.ManifestText == b.ManifestText && a.Source == b.Source
 }
 
-// Rollback rolls out a copy of an earlier release's version and config.
-func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int) (*jack.Deployment, error) {
-	return o.RollbackWith(ctx, app, envName, to, jack.ReleaseOptions{})
-}
-
-// RollbackWith is Rollback with a choice about the release command, which
-// otherwise runs only when the version changes.
-func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error) {
-	if ro.Skip && ro.Force {
-		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
+// Rollback rolls out a copy of an earlier release's version and config;
+// opts decide about the release command, which otherwise runs only when
+// the version changes.
+func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int, opts jack.ReleaseOptions) (*jack.Deployment, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	env, err := o.store.FindEnv(ctx, app, envName)
 	if err != nil {
@@ -128,7 +113,7 @@ func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to
 			Description: fmt.Sprintf("Rollback to %d (%s)", target.Number, v.Label),
 		}
 		return rel, v, nil
-	}, runOpts{skipRelease: ro.Skip, forceRelease: ro.Force})
+	}, runOpts{release: opts})
 }
 
 // rollbackTarget returns release to, or the newest release before the

@@ -12,11 +12,10 @@ import (
 
 // runOpts are the choices of one deployment beyond its release.
 type runOpts struct {
-	timeout        time.Duration // 0: the manifest's deploy.timeout
-	restart        bool          // replace instances even where nothing changed
-	restartProcess string        // with restart: only this process ("" for all)
-	skipRelease    bool          // leave the release command out
-	forceRelease   bool          // run the release command even where it would not run
+	timeout        time.Duration       // 0: the manifest's deploy.timeout
+	restart        bool                // replace instances even where nothing changed
+	restartProcess string              // with restart: only this process ("" for all)
+	release        jack.ReleaseOptions // skip or force the release command
 }
 
 // prepareFunc makes the release a deployment rolls out, under the

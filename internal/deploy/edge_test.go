@@ -67,7 +67,7 @@ func TestStaticFilesFollowTheVersionThatServes(t *testing.T) {
 	if code, _ := h.getHost(host, "/static/old.11111111.js"); code != 404 {
 		t.Errorf("v1's file after v2 serves: %d, want 404", code)
 	}
-	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0))
+	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0, jack.ReleaseOptions{}))
 	if code, body := h.getHost(host, "/static/app.css"); code != 200 || body != "v1 css" {
 		t.Errorf("after rollback: %d %q; want v1's file again", code, body)
 	}

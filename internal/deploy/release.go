@@ -30,13 +30,13 @@ func (e *releaseError) Error() string { return e.reason }
 
 // shouldRelease reports whether a deployment runs its version's release
 // command: every deploy does, other deployments (rollback, config, scale,
-// restart) only when they change the version that serves; --skip-release
-// and --force-release decide otherwise.
+// restart) only when they change the version that serves; the release
+// options decide otherwise.
 func (o *Orchestrator) shouldRelease(ctx context.Context, env *jack.Environment, v *jack.Version, kind string, opts runOpts) (bool, error) {
-	if len(v.Manifest.Release) == 0 || opts.skipRelease {
+	if len(v.Manifest.Release) == 0 || opts.release.Skip {
 		return false, nil
 	}
-	if opts.forceRelease || kind == "deploy" || env.Release == 0 {
+	if opts.release.Force || kind == "deploy" || env.Release == 0 {
 		return true, nil
 	}
 	cur, err := o.store.FindRelease(ctx, env.ID, env.Release)

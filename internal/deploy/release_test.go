@@ -120,13 +120,13 @@ func TestReleaseCommandRunsOnlyWhenTheVersionChanges(t *testing.T) {
 		}, 2},
 		{"restart", func() (*jack.Deployment, error) { return h.o.Restart(ctx, "notes", "production", "") }, 2},
 		{"rollback to another version", func() (*jack.Deployment, error) {
-			return h.o.Rollback(ctx, "notes", "production", v1.ReleaseNumber)
+			return h.o.Rollback(ctx, "notes", "production", v1.ReleaseNumber, jack.ReleaseOptions{})
 		}, 3},
 		{"rollback with --skip-release", func() (*jack.Deployment, error) {
-			return h.o.RollbackWith(ctx, "notes", "production", 2, jack.ReleaseOptions{Skip: true})
+			return h.o.Rollback(ctx, "notes", "production", 2, jack.ReleaseOptions{Skip: true})
 		}, 3},
 		{"rollback with --force-release", func() (*jack.Deployment, error) {
-			return h.o.RollbackWith(ctx, "notes", "production", 3, jack.ReleaseOptions{Force: true})
+			return h.o.Rollback(ctx, "notes", "production", 3, jack.ReleaseOptions{Force: true})
 		}, 4},
 		{"deploy of the same version", func() (*jack.Deployment, error) {
 			return h.o.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Version: "v2"})

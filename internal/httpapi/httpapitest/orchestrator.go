@@ -99,8 +99,9 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 }
 
 // Rollback deploys a copy of release to, or of the one before the current.
-func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int) (*jack.Deployment, error) {
-	o.record("Rollback %s/%s to=%d", app, env, to)
+// The call it records names the release options when they are set.
+func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int, opts jack.ReleaseOptions) (*jack.Deployment, error) {
+	o.record("Rollback %s/%s to=%d%s", app, env, to, releaseOptionsText(opts))
 	e, err := o.Store.FindEnv(ctx, app, env)
 	if err != nil {
 		return nil, err
@@ -307,6 +308,17 @@ func (o *Orchestrator) begin(ctx context.Context, env *jack.Environment, rel *ja
 		return nil, err
 	}
 	return d, nil
+}
+
+// releaseOptionsText is " skip_release", " force_release" or "".
+func releaseOptionsText(opts jack.ReleaseOptions) string {
+	switch {
+	case opts.Skip:
+		return " skip_release"
+	case opts.Force:
+		return " force_release"
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
