@@ -20,7 +20,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, env, "deploy", func(st *envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindDeploy, func(st *envState) (*jack.Release, *jack.Version, error) {
 		v, err := o.version(ctx, env, req)
 		if err != nil {
 			return nil, nil, err
@@ -102,7 +102,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, env, "rollback", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindRollback, func(*envState) (*jack.Release, *jack.Version, error) {
 		v, err := o.store.FindVersionByID(ctx, target.VersionID)
 		if err != nil {
 			return nil, nil, err
@@ -172,7 +172,7 @@ func (o *Orchestrator) SetConfig(ctx context.Context, app, envName string, set m
 	if env.Release == 0 {
 		return nil, o.storeOnly(ctx, env, func(e *jack.Environment) { e.Config = config }, "config", desc)
 	}
-	return o.begin(ctx, env, "config", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindConfig, func(*envState) (*jack.Release, *jack.Version, error) {
 		cur, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err
@@ -228,7 +228,7 @@ func (o *Orchestrator) Scale(ctx context.Context, app, envName string, counts ma
 	if env.Release == 0 {
 		return nil, o.storeOnly(ctx, env, func(e *jack.Environment) { e.Scale = scale }, "scale", desc)
 	}
-	return o.begin(ctx, env, "scale", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindScale, func(*envState) (*jack.Release, *jack.Version, error) {
 		cur, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err
@@ -268,7 +268,7 @@ func (o *Orchestrator) Restart(ctx context.Context, app, envName, process string
 	if env.Release == 0 {
 		return nil, jack.Errorf(jack.EINVALID, "%s has never been deployed; there is nothing to restart", env.Ref())
 	}
-	return o.begin(ctx, env, "restart", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindRestart, func(*envState) (*jack.Release, *jack.Version, error) {
 		r, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err

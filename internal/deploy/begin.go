@@ -116,7 +116,7 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 
 	strategy := firstOf(rel.Strategy, env.Strategy, v.Manifest.Deploy.Strategy)
 	switch d.Kind {
-	case "restart":
+	case jack.KindRestart:
 		p.step("Restarting release %d (%s)", rel.Number, v.Label)
 	default:
 		p.step("Release %d: %s — %s (%s, image %s)", rel.Number, v.Label, rel.Description, strategy, shortID(v.ImageID))
@@ -148,7 +148,7 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 		p.step("Release %d (%s) serves: %s, in %.2fs", rel.Number, v.Label, o.summary(st), now.Sub(start).Seconds())
 		o.finish(st, d, jack.DeploymentSucceeded, "", nil)
 		o.event(env.ID, "deploy", "Deployment %d succeeded: release %d (%s) serves", d.ID, rel.Number, v.Label)
-		if d.Kind == "rollback" {
+		if d.Kind == jack.KindRollback {
 			o.notify(jack.HookDeployRolledBack, env, d, jack.DeploymentSucceeded, "")
 		} else {
 			o.notify(jack.HookDeploySucceeded, env, d, jack.DeploymentSucceeded, "")

@@ -36,7 +36,7 @@ func (o *Orchestrator) shouldRelease(ctx context.Context, env *jack.Environment,
 	if len(v.Manifest.Release) == 0 || opts.release.Skip {
 		return false, nil
 	}
-	if opts.release.Force || kind == "deploy" || env.Release == 0 {
+	if opts.release.Force || kind == jack.KindDeploy || env.Release == 0 {
 		return true, nil
 	}
 	cur, err := o.store.FindRelease(ctx, env.ID, env.Release)

@@ -95,7 +95,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 	}
 	rel := &jack.Release{EnvID: env.ID, VersionID: v.ID, Config: env.Config, Scale: env.Scale,
 		Strategy: req.Strategy, Description: "Deploy " + v.Label}
-	return o.start(ctx, env, rel, "deploy")
+	return o.start(ctx, env, rel, jack.KindDeploy)
 }
 
 // Rollback deploys a copy of release to, or of the one before the current.
@@ -115,7 +115,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int, op
 	}
 	rel := &jack.Release{EnvID: e.ID, VersionID: from.VersionID, Config: from.Config, Scale: from.Scale,
 		Description: fmt.Sprintf("Rollback to %d", to)}
-	return o.start(ctx, e, rel, "rollback")
+	return o.start(ctx, e, rel, jack.KindRollback)
 }
 
 // SetConfig changes config vars: stored at once before the first deploy,
@@ -138,7 +138,7 @@ func (o *Orchestrator) SetConfig(ctx context.Context, app, env string, set map[s
 		e.Config = config
 		return nil, o.Store.UpdateEnv(ctx, e)
 	}
-	return o.change(ctx, e, "config", "Set config", func(r *jack.Release) { r.Config = config })
+	return o.change(ctx, e, jack.KindConfig, "Set config", func(r *jack.Release) { r.Config = config })
 }
 
 // Scale changes instance counts, as SetConfig does config.
@@ -161,7 +161,7 @@ func (o *Orchestrator) Scale(ctx context.Context, app, env string, scale map[str
 		e.Scale = merged
 		return nil, o.Store.UpdateEnv(ctx, e)
 	}
-	return o.change(ctx, e, "scale", "Scale", func(r *jack.Release) { r.Scale = merged })
+	return o.change(ctx, e, jack.KindScale, "Scale", func(r *jack.Release) { r.Scale = merged })
 }
 
 // Restart redeploys the current release.
@@ -178,7 +178,7 @@ func (o *Orchestrator) Restart(ctx context.Context, app, env, process string) (*
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, e, cur, "restart")
+	return o.begin(ctx, e, cur, jack.KindRestart)
 }
 
 // Instances returns what SetInstances set.
