@@ -280,19 +280,6 @@ func (o *Orchestrator) Restart(ctx context.Context, app, envName, process string
 	}, runOpts{restart: true, restartProcess: process})
 }
 
-// current returns the release that serves and its version.
-func (o *Orchestrator) current(ctx context.Context, env *jack.Environment) (*jack.Release, *jack.Version, error) {
-	rel, err := o.store.FindRelease(ctx, env.ID, env.Release)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find release %d: %w", env.Release, err)
-	}
-	v, err := o.store.FindVersionByID(ctx, rel.VersionID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find version of release %d: %w", env.Release, err)
-	}
-	return rel, v, nil
-}
-
 // storeOnly applies a change to an environment that runs nothing yet.
 func (o *Orchestrator) storeOnly(ctx context.Context, env *jack.Environment, change func(*jack.Environment), kind, desc string) error {
 	st, err := o.claim(ctx, env)
@@ -346,7 +333,7 @@ func (o *Orchestrator) DeleteEnv(ctx context.Context, app, envName string) error
 	if err := o.retire(ctx, all, jack.DefaultDrain, nil); err != nil {
 		return err
 	}
-	o.stopOneOffs(ctx, env.App, env.Name)
+	o.oneOffs.stop(ctx, env.App, env.Name)
 	if err := o.store.DeleteEnv(ctx, env.ID); err != nil {
 		return err
 	}
