@@ -13,6 +13,17 @@ const (
 	DeploymentFailed    = "failed"
 )
 
+// Kinds of deployments, the value of Deployment.Kind: what moved the
+// environment to a new release. The CLI words its summary by them, and
+// only a deploy runs the release command when the version does not change.
+const (
+	KindDeploy   = "deploy"   // an image, or an existing version, deployed
+	KindRollback = "rollback" // an earlier release deployed again
+	KindConfig   = "config"   // config vars set or unset
+	KindScale    = "scale"    // instance counts changed
+	KindRestart  = "restart"  // the same release on fresh instances
+)
+
 // Deployment is the act of moving an environment to a release.
 type Deployment struct {
 	ID            int64  `json:"id"`
@@ -22,7 +33,7 @@ type Deployment struct {
 	ReleaseNumber int    `json:"release"`
 	// FromRelease is the release that served when the deployment began.
 	FromRelease int    `json:"from_release"`
-	Kind        string `json:"kind"` // deploy, rollback, config, scale, restart
+	Kind        string `json:"kind"` // KindDeploy, KindRollback, ...
 	State       string `json:"state"`
 	Steps       []Step `json:"steps"`
 	// Reason says why a failed deployment failed; Output holds the last

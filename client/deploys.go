@@ -20,10 +20,11 @@ func (c *Client) Deploy(ctx context.Context, req jack.DeployRequest) (*jack.Depl
 }
 
 // Rollback starts deploying a copy of release to (0: the one that served
-// before the current one).
-func (c *Client) Rollback(ctx context.Context, app, env string, to int) (*jack.Deployment, error) {
+// before the current one); opts skip or force the release command, which
+// otherwise runs only when the version changes.
+func (c *Client) Rollback(ctx context.Context, app, env string, to int, opts jack.ReleaseOptions) (*jack.Deployment, error) {
 	var d jack.Deployment
-	if err := c.do(ctx, http.MethodPost, envPath(app, env, "rollback"), httpapi.RollbackRequest{To: to}, &d); err != nil {
+	if err := c.do(ctx, http.MethodPost, envPath(app, env, "rollback"), httpapi.RollbackRequest{To: to, ReleaseOptions: opts}, &d); err != nil {
 		return nil, err
 	}
 	return &d, nil

@@ -190,12 +190,3 @@ func (c *Client) RunCron(ctx context.Context, app, env, job string) (*jack.Run, 
 func (c *Client) DeleteEnvVolumes(ctx context.Context, app, env string) error {
 	return c.do(ctx, http.MethodDelete, envPath(app, env)+"?volumes=1", nil, nil)
 }
-
-// RollbackWith is Rollback that skips or forces the release command.
-func (c *Client) RollbackWith(ctx context.Context, app, env string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error) {
-	var d jack.Deployment
-	if err := c.do(ctx, http.MethodPost, envPath(app, env, "rollback"), httpapi.RollbackRequest{To: to, ReleaseOptions: ro}, &d); err != nil {
-		return nil, err
-	}
-	return &d, nil
-}

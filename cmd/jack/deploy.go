@@ -29,29 +29,18 @@ step. A failed deploy changes nothing and exits 1.`,
 			if req.App, req.Env, err = parseRef(args[0]); err != nil {
 				return err
 			}
-			switch {
-			case req.Image == "" && req.Version == "" && manifestFile == "":
-				return usageErrorf("give an image to deploy (--image REF) or an existing version (--version LABEL)")
-			case req.Image != "" && req.Version != "":
-				return usageErrorf("give --image or --version, not both")
-			case req.Version != "" && (manifestFile != "" || req.Label != ""):
-				return usageErrorf("--version deploys a version as it was made; -f and --label go with --image")
-			case req.Timeout < 0:
-				return usageErrorf("--timeout must be positive")
-			case req.SkipRelease && req.ForceRelease:
-				return usageErrorf("give --skip-release or --force-release, not both")
+			if manifestFile != "" {
+				req.ManifestName = filepath.Base(manifestFile)
 			}
-			if req.Strategy != "" {
-				if err := jack.ValidateStrategy(req.Strategy); err != nil {
-					return usageErrorf("%s", jack.ErrorMessage(err))
-				}
+			if err := req.Validate(); err != nil {
+				return usageErrorf("%s", jack.ErrorMessage(err))
 			}
 			if manifestFile != "" {
 				buf, err := os.ReadFile(manifestFile)
 				if err != nil {
 					return fmt.Errorf("read manifest: %w", err)
 				}
-				req.Manifest, req.ManifestName = string(buf), filepath.Base(manifestFile)
+				req.Manifest = string(buf)
 			}
 			api, err := c.client()
 			if err != nil {

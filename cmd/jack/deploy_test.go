@@ -119,3 +119,33 @@ func TestRollbackScaleRestartAndConfigSayWhatChanged(t *testing.T) {
 		}
 	}
 }
+
+func TestRollbackSendsTheReleaseOptions(t *testing.T) {
+	srv := newAPI(t)
+	setupEnv(t)
+	srv.Orchestrator.SetNext(&httpapitest.Outcome{})
+	mustRun(t, "deploy", "notes/production", "--image", "notes:v1")
+	mustRun(t, "deploy", "notes/production", "--image", "notes:v2")
+	mustRun(t, "rollback", "notes/production", "--to", "1", "--skip-release")
+	calls := srv.Orchestrator.Calls()
+	if want := "Rollback notes/production to=1 skip_release"; calls[len(calls)-1] != want {
+		t.Fatalf("calls %q, want last %q", calls, want)
+	}
+}
+
+func TestDeployAndRollbackRefuseASkippedAndForcedReleaseCommand(t *testing.T) {
+	srv := newAPI(t)
+	setupEnv(t)
+	for _, args := range [][]string{
+		{"deploy", "notes/production", "--image", "notes:v1", "--skip-release", "--force-release"},
+		{"rollback", "notes/production", "--skip-release", "--force-release"},
+	} {
+		r := runJack(t, args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "the release command can't be both skipped and forced") {
+			t.Errorf("jack %s: exit %d, stderr %q; want 2 and the reason", strings.Join(args, " "), r.code, r.stderr)
+		}
+	}
+	if calls := srv.Orchestrator.Calls(); len(calls) != 0 {
+		t.Fatalf("refused commands reached the orchestrator: %v", calls)
+	}
+}

@@ -26,19 +26,14 @@ func newRollbackCommand(c *cli) *cobra.Command {
 			if to < 0 {
 				return usageErrorf("--to %d is not a release number", to)
 			}
+			if err := release.Validate(); err != nil {
+				return usageErrorf("%s", jack.ErrorMessage(err))
+			}
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
-			if release.Skip && release.Force {
-				return usageErrorf("give --skip-release or --force-release, not both")
-			}
-			var d *jack.Deployment
-			if release.Skip || release.Force {
-				d, err = api.RollbackWith(ctx, app, env, to, release)
-			} else {
-				d, err = api.Rollback(ctx, app, env, to)
-			}
+			d, err := api.Rollback(ctx, app, env, to, release)
 			if err != nil {
 				return err
 			}

@@ -61,15 +61,15 @@ func (c *cli) summary(ctx context.Context, api *client.Client, d *jack.Deploymen
 	took := seconds(elapsed(d))
 	var line string
 	switch d.Kind {
-	case "deploy":
+	case jack.KindDeploy:
 		line = fmt.Sprintf("Deployed %s %s in %s", ref, release, took)
-	case "rollback":
+	case jack.KindRollback:
 		line = fmt.Sprintf("Rolled back %s, now %s, in %s", ref, release, took)
-	case "config":
+	case jack.KindConfig:
 		line = fmt.Sprintf("Config changed on %s, now %s, in %s", ref, release, took)
-	case "scale":
+	case jack.KindScale:
 		line = fmt.Sprintf("Scaled %s, now %s, in %s", ref, release, took)
-	case "restart":
+	case jack.KindRestart:
 		line = fmt.Sprintf("Restarted %s %s in %s", ref, release, took)
 	default:
 		line = fmt.Sprintf("Finished %s of %s, now %s, in %s", d.Kind, ref, release, took)

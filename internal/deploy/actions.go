@@ -13,25 +13,14 @@ import (
 
 // Deploy makes (or picks) a version and rolls out a release of it.
 func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jack.Deployment, error) {
-	if req.Image != "" && req.Version != "" || req.Image == "" && req.Version == "" && req.Manifest == "" {
-		return nil, jack.Errorf(jack.EINVALID, "give either --image REF or --version LABEL")
-	}
-	if req.SkipRelease && req.ForceRelease {
-		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
-	}
-	if req.Strategy != "" {
-		if err := jack.ValidateStrategy(req.Strategy); err != nil {
-			return nil, err
-		}
-	}
-	if req.Timeout < 0 {
-		return nil, jack.Errorf(jack.EINVALID, "timeout must be positive")
+	if err := req.Validate(); err != nil {
+		return nil, err
 	}
 	env, err := o.store.FindEnv(ctx, req.App, req.Env)
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, env, "deploy", func(st *envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindDeploy, func(st *envState) (*jack.Release, *jack.Version, error) {
 		v, err := o.version(ctx, env, req)
 		if err != nil {
 			return nil, nil, err
@@ -42,7 +31,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 			Description: "Deploy " + v.Label,
 		}
 		return rel, v, nil
-	}, runOpts{timeout: req.Timeout, skipRelease: req.SkipRelease, forceRelease: req.ForceRelease})
+	}, runOpts{timeout: req.Timeout, release: req.ReleaseOptions()})
 }
 
 // version returns the version a deploy request names: an existing one by
@@ -95,16 +84,12 @@ func sameBuild(a, b *jack.Version) bool {
 	return a.ImageID == b.ImageID && a.Image == b.Image && a.ManifestText == b.ManifestText && a.Source == b.Source
 }
 
-// Rollback rolls out a copy of an earlier release's version and config.
-func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int) (*jack.Deployment, error) {
-	return o.RollbackWith(ctx, app, envName, to, jack.ReleaseOptions{})
-}
-
-// RollbackWith is Rollback with a choice about the release command, which
-// otherwise runs only when the version changes.
-func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error) {
-	if ro.Skip && ro.Force {
-		return nil, jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
+// Rollback rolls out a copy of an earlier release's version and config;
+// opts decide about the release command, which otherwise runs only when
+// the version changes.
+func (o *Orchestrator) Rollback(ctx context.Context, app, envName string, to int, opts jack.ReleaseOptions) (*jack.Deployment, error) {
+	if err := opts.Validate(); err != nil {
+		return nil, err
 	}
 	env, err := o.store.FindEnv(ctx, app, envName)
 	if err != nil {
@@ -117,7 +102,7 @@ func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, env, "rollback", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindRollback, func(*envState) (*jack.Release, *jack.Version, error) {
 		v, err := o.store.FindVersionByID(ctx, target.VersionID)
 		if err != nil {
 			return nil, nil, err
@@ -128,7 +113,7 @@ func (o *Orchestrator) RollbackWith(ctx context.Context, app, envName string, to
 			Description: fmt.Sprintf("Rollback to %d (%s)", target.Number, v.Label),
 		}
 		return rel, v, nil
-	}, runOpts{skipRelease: ro.Skip, forceRelease: ro.Force})
+	}, runOpts{release: opts})
 }
 
 // rollbackTarget returns release to, or the newest release before the
@@ -187,7 +172,7 @@ func (o *Orchestrator) SetConfig(ctx context.Context, app, envName string, set m
 	if env.Release == 0 {
 		return nil, o.storeOnly(ctx, env, func(e *jack.Environment) { e.Config = config }, "config", desc)
 	}
-	return o.begin(ctx, env, "config", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindConfig, func(*envState) (*jack.Release, *jack.Version, error) {
 		cur, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err
@@ -243,7 +228,7 @@ func (o *Orchestrator) Scale(ctx context.Context, app, envName string, counts ma
 	if env.Release == 0 {
 		return nil, o.storeOnly(ctx, env, func(e *jack.Environment) { e.Scale = scale }, "scale", desc)
 	}
-	return o.begin(ctx, env, "scale", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindScale, func(*envState) (*jack.Release, *jack.Version, error) {
 		cur, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err
@@ -283,7 +268,7 @@ func (o *Orchestrator) Restart(ctx context.Context, app, envName, process string
 	if env.Release == 0 {
 		return nil, jack.Errorf(jack.EINVALID, "%s has never been deployed; there is nothing to restart", env.Ref())
 	}
-	return o.begin(ctx, env, "restart", func(*envState) (*jack.Release, *jack.Version, error) {
+	return o.begin(ctx, env, jack.KindRestart, func(*envState) (*jack.Release, *jack.Version, error) {
 		r, v, err := o.current(ctx, env)
 		if err != nil {
 			return nil, nil, err
@@ -293,19 +278,6 @@ func (o *Orchestrator) Restart(ctx context.Context, app, envName, process string
 		}
 		return r, v, nil
 	}, runOpts{restart: true, restartProcess: process})
-}
-
-// current returns the release that serves and its version.
-func (o *Orchestrator) current(ctx context.Context, env *jack.Environment) (*jack.Release, *jack.Version, error) {
-	rel, err := o.store.FindRelease(ctx, env.ID, env.Release)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find release %d: %w", env.Release, err)
-	}
-	v, err := o.store.FindVersionByID(ctx, rel.VersionID)
-	if err != nil {
-		return nil, nil, fmt.Errorf("find version of release %d: %w", env.Release, err)
-	}
-	return rel, v, nil
 }
 
 // storeOnly applies a change to an environment that runs nothing yet.
@@ -361,7 +333,7 @@ func (o *Orchestrator) DeleteEnv(ctx context.Context, app, envName string) error
 	if err := o.retire(ctx, all, jack.DefaultDrain, nil); err != nil {
 		return err
 	}
-	o.stopOneOffs(ctx, env.App, env.Name)
+	o.oneOffs.stop(ctx, env.App, env.Name)
 	if err := o.store.DeleteEnv(ctx, env.ID); err != nil {
 		return err
 	}

@@ -2,9 +2,7 @@ package deploy
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	jack "github.com/jack-paas/jack"
@@ -12,11 +10,10 @@ import (
 
 // runOpts are the choices of one deployment beyond its release.
 type runOpts struct {
-	timeout        time.Duration // 0: the manifest's deploy.timeout
-	restart        bool          // replace instances even where nothing changed
-	restartProcess string        // with restart: only this process ("" for all)
-	skipRelease    bool          // leave the release command out
-	forceRelease   bool          // run the release command even where it would not run
+	timeout        time.Duration       // 0: the manifest's deploy.timeout
+	restart        bool                // replace instances even where nothing changed
+	restartProcess string              // with restart: only this process ("" for all)
+	release        jack.ReleaseOptions // skip or force the release command
 }
 
 // prepareFunc makes the release a deployment rolls out, under the
@@ -24,7 +21,8 @@ type runOpts struct {
 type prepareFunc func(st *envState) (*jack.Release, *jack.Version, error)
 
 // begin takes the environment's lock, makes the release and the deployment,
-// and rolls it out in the background. ECONFLICT while another runs.
+// and rolls it out in the background (see rollout). ECONFLICT while another
+// runs.
 func (o *Orchestrator) begin(ctx context.Context, env *jack.Environment, kind string, prepare prepareFunc, opts runOpts) (*jack.Deployment, error) {
 	st, err := o.claim(ctx, env)
 	if err != nil {
@@ -62,10 +60,11 @@ func (o *Orchestrator) begin(ctx context.Context, env *jack.Environment, kind st
 	cp := *d
 	o.mu.Unlock()
 	unlock = false
+	r := &rollout{o: o, st: st, env: env, rel: rel, v: v, d: d, p: &progress{o: o, d: d}, opts: opts}
 	o.wg.Add(1)
 	go func() {
 		defer o.wg.Done()
-		o.run(st, env, rel, v, d, opts)
+		r.run()
 	}()
 	return &cp, nil
 }
@@ -101,161 +100,4 @@ func (o *Orchestrator) unclaim(st *envState) {
 	st.claimed = false
 	o.mu.Unlock()
 	st.unlock()
-}
-
-// run rolls a release out and records how it ended; on failure it undoes
-// what the deployment changed.
-func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Release, v *jack.Version, d *jack.Deployment, opts runOpts) {
-	start := o.now()
-	p := &progress{o: o, d: d}
-	timeout := opts.timeout
-	if timeout == 0 {
-		timeout = v.Manifest.Deploy.Timeout.D()
-	}
-	ctx, cancel := context.WithTimeout(o.ctx, timeout)
-	defer cancel()
-
-	strategy := firstOf(rel.Strategy, env.Strategy, v.Manifest.Deploy.Strategy)
-	switch d.Kind {
-	case "restart":
-		p.step("Restarting release %d (%s)", rel.Number, v.Label)
-	default:
-		p.step("Release %d: %s — %s (%s, image %s)", rel.Number, v.Label, rel.Description, strategy, shortID(v.ImageID))
-	}
-	o.event(env.ID, "deploy", "Deployment %d started: release %d, %s", d.ID, rel.Number, rel.Description)
-	o.notify(jack.HookDeployStarted, env, d, jack.DeploymentRunning, "")
-
-	// The release command runs before any new instance starts; when it
-	// fails, nothing else changes.
-	runRelease, err := o.shouldRelease(ctx, env, v, d.Kind, opts)
-	if err == nil && runRelease {
-		err = o.release(ctx, env, rel, v, d, p)
-	}
-	if err == nil {
-		err = o.rollout(ctx, st, env, rel, v, d.ID, p, rolloutOpts{
-			strategy: strategy, batch: v.Manifest.Deploy.Batch, drain: v.Manifest.Deploy.Drain.D(),
-			restart: opts.restart, restartProcess: opts.restartProcess,
-		})
-	}
-	if err == nil {
-		env.Release, env.Config, env.Scale = rel.Number, rel.Config, rel.Scale
-		err = o.store.UpdateEnv(o.ctx, env)
-	}
-	o.mu.Lock()
-	now := o.now()
-	d.FinishedAt = &now
-	o.mu.Unlock()
-	if err == nil {
-		p.step("Release %d (%s) serves: %s, in %.2fs", rel.Number, v.Label, o.summary(st), now.Sub(start).Seconds())
-		o.finish(st, d, jack.DeploymentSucceeded, "", nil)
-		o.event(env.ID, "deploy", "Deployment %d succeeded: release %d (%s) serves", d.ID, rel.Number, v.Label)
-		if d.Kind == "rollback" {
-			o.notify(jack.HookDeployRolledBack, env, d, jack.DeploymentSucceeded, "")
-		} else {
-			o.notify(jack.HookDeploySucceeded, env, d, jack.DeploymentSucceeded, "")
-		}
-		return
-	}
-	reason, output := o.failure(err)
-	if o.ctx.Err() != nil {
-		reason = "interrupted: jack server stopped during the deployment; it undoes it when it starts again"
-		o.finish(st, d, jack.DeploymentFailed, reason, output)
-		return
-	}
-	p.step("Failed: %s", reason)
-	if env.Release > 0 {
-		p.step("Undoing: release %d keeps serving", env.Release)
-	}
-	uerr := o.undo(st, env, d.ID, p)
-	if uerr != nil {
-		reason += "; undoing it also failed: " + uerr.Error()
-	}
-	o.finish(st, d, jack.DeploymentFailed, reason, output)
-	o.event(env.ID, "deploy", "Deployment %d failed: %s", d.ID, reason)
-	o.notify(jack.HookDeployFailed, env, d, jack.DeploymentFailed, reason)
-	if uerr == nil && env.Release > 0 {
-		o.notify(jack.HookDeployRolledBack, env, d, jack.DeploymentFailed, reason)
-	}
-}
-
-// finish records a deployment's end, forgets it from memory and frees the
-// environment, before followers hear of the end: a client that saw it end
-// can deploy again at once.
-func (o *Orchestrator) finish(st *envState, d *jack.Deployment, state, reason string, output []string) {
-	o.mu.Lock()
-	final := *d
-	final.Steps = append([]jack.Step(nil), d.Steps...)
-	o.mu.Unlock()
-	final.State, final.Reason, final.Output = state, reason, output
-	if final.FinishedAt == nil {
-		now := o.now()
-		final.FinishedAt = &now
-	}
-	if err := o.store.UpdateDeployment(context.WithoutCancel(o.ctx), &final); err != nil {
-		o.logger.Error("save deployment", "deployment", d.ID, "err", err)
-	}
-	o.mu.Lock()
-	delete(o.running, d.ID)
-	o.mu.Unlock()
-	o.unclaim(st)
-	o.watchers.notify(d.ID)
-}
-
-// failure turns a rollout error into the reason users read, with the last
-// lines the failing instance wrote.
-func (o *Orchestrator) failure(err error) (string, []string) {
-	var re *releaseError
-	if errors.As(err, &re) {
-		return re.reason, re.output
-	}
-	var ie *instanceError
-	if !errors.As(err, &ie) {
-		return jack.ErrorMessage(asUserError(err)), nil
-	}
-	lines, lerr := o.runtime.Logs(context.WithoutCancel(o.ctx), ie.in.c.ID, 20)
-	if lerr != nil {
-		o.logger.Warn("read output of failed instance", "instance", ie.in.c.ID, "err", lerr)
-	}
-	return ie.err.Error(), lines
-}
-
-// asUserError keeps *jack.Error as it is and turns anything else into one
-// whose message is the error's text: a deployment's reason is always shown.
-func asUserError(err error) error {
-	var je *jack.Error
-	if errors.As(err, &je) {
-		return err
-	}
-	return jack.Errorf(jack.EFAILED, "%s", err.Error())
-}
-
-// summary describes the instances that serve, e.g. "web ×2, worker ×1".
-func (o *Orchestrator) summary(st *envState) string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var parts []string
-	for _, p := range st.processes() {
-		parts = append(parts, fmt.Sprintf("%s ×%d", p, len(st.byProcess(p))))
-	}
-	if len(parts) == 0 {
-		return "no instances"
-	}
-	return strings.Join(parts, ", ")
-}
-
-func firstOf(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

@@ -184,7 +184,7 @@ func TestOnDeploymentNoticesOfARollback(t *testing.T) {
 	h, notices := noticeHarness(t)
 	h.deploy(jack.DeployRequest{Image: "notes:v1"})
 	h.deploy(jack.DeployRequest{Image: "notes:v2"})
-	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0))
+	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0, jack.ReleaseOptions{}))
 	waitNotices(t, notices, []string{
 		"deploy.started:running:notes/production", "deploy.succeeded:succeeded:notes/production",
 		"deploy.started:running:notes/production", "deploy.succeeded:succeeded:notes/production",

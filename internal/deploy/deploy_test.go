@@ -43,7 +43,7 @@ func TestNoRequestFailsAcrossDeployScaleConfigRollbackAndRestart(t *testing.T) {
 	h.mustSucceed(h.o.Scale(ctx, "notes", "production", map[string]int{"web": 3}))
 	h.mustSucceed(h.o.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Image: "notes:v2"}))
 	h.mustSucceed(h.o.SetConfig(ctx, "notes", "production", map[string]string{"SECRET": "s3cret"}, nil))
-	h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 0))
+	h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 0, jack.ReleaseOptions{}))
 	h.mustSucceed(h.o.Restart(ctx, "notes", "production", ""))
 	h.mustSucceed(h.o.Scale(ctx, "notes", "production", map[string]int{"web": 1}))
 	h.mustSucceed(h.o.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Image: "notes:v2", Strategy: jack.StrategyImmutable}))
@@ -175,14 +175,14 @@ func TestRollbackGoesToThePreviousReleaseThatServed(t *testing.T) {
 	if d := h.deploy(jack.DeployRequest{Image: "notes:broken"}); d.State != jack.DeploymentFailed {
 		t.Fatalf("broken deploy: %s", d.State)
 	}
-	d := h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 0))
+	d := h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 0, jack.ReleaseOptions{}))
 	if b := h.body(); !strings.Contains(b, "version=v1") {
 		t.Fatalf("rollback from v2 serves %q; want v1 (the failed release 3 never served)", b)
 	}
 	if d.ReleaseNumber != 4 {
 		t.Fatalf("rollback made release %d; want a new one, 4", d.ReleaseNumber)
 	}
-	h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 2))
+	h.mustSucceed(h.o.Rollback(ctx, "notes", "production", 2, jack.ReleaseOptions{}))
 	if b := h.body(); !strings.Contains(b, "version=v2") {
 		t.Fatalf("rollback --to 2 serves %q", b)
 	}

@@ -8,4 +8,8 @@
 // through jack.Router, and keeps what must survive it in jack.Store. What it
 // keeps in memory (which instance is healthy, which is routed) is rebuilt
 // from the runtime at start.
+//
+// Beside the Orchestrator, three smaller services share its store, runtime
+// and event log: Edge changes domains, edge settings and certificates,
+// OneOffs runs one-off commands, and Cron runs cron jobs.
 package deploy

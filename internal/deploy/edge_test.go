@@ -67,7 +67,7 @@ func TestStaticFilesFollowTheVersionThatServes(t *testing.T) {
 	if code, _ := h.getHost(host, "/static/old.11111111.js"); code != 404 {
 		t.Errorf("v1's file after v2 serves: %d, want 404", code)
 	}
-	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0))
+	h.mustSucceed(h.o.Rollback(context.Background(), "notes", "production", 0, jack.ReleaseOptions{}))
 	if code, body := h.getHost(host, "/static/app.css"); code != 200 || body != "v1 css" {
 		t.Errorf("after rollback: %d %q; want v1's file again", code, body)
 	}
@@ -187,18 +187,18 @@ func TestSwapMovesDomainsInOneRouteTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.wait(d)
-	if _, err := h.o.SetDomains(ctx, "notes", "production", []string{"www.example.com", "example.com"}, nil); err != nil {
+	if _, err := h.o.Edge().SetDomains(ctx, "notes", "production", []string{"www.example.com", "example.com"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if code, body := h.getHost("WWW.example.com:8080", "/"); code != 200 || !strings.Contains(body, "version=v1") {
 		t.Fatalf("www before the swap: %d %q", code, body)
 	}
-	if _, err := h.o.SetDomains(ctx, "notes", "green", []string{"www.example.com"}, nil); jack.ErrorCode(err) != jack.ECONFLICT {
+	if _, err := h.o.Edge().SetDomains(ctx, "notes", "green", []string{"www.example.com"}, nil); jack.ErrorCode(err) != jack.ECONFLICT {
 		t.Errorf("claiming production's domain for green: %v, want ECONFLICT", err)
 	}
 
 	h.tables.tables = nil
-	if err := h.o.SwapDomains(ctx, "notes", "production", "notes", "green"); err != nil {
+	if err := h.o.Edge().SwapDomains(ctx, "notes", "production", "notes", "green"); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(h.tables.tables); n != 1 {
@@ -219,10 +219,10 @@ func TestSwapMovesDomainsInOneRouteTable(t *testing.T) {
 	if code, body := h.getHost("production.notes.localhost", "/"); code != 200 || !strings.Contains(body, "version=v1") {
 		t.Errorf("the default host moved too: %d %q", code, body)
 	}
-	if _, err := h.o.SetDomains(ctx, "notes", "production", nil, []string{"www.example.com"}); jack.ErrorCode(err) != jack.EINVALID {
+	if _, err := h.o.Edge().SetDomains(ctx, "notes", "production", nil, []string{"www.example.com"}); jack.ErrorCode(err) != jack.EINVALID {
 		t.Errorf("removing a domain production no longer has: %v, want EINVALID", err)
 	}
-	env, err := h.o.SetDomains(ctx, "notes", "green", nil, []string{"example.com"})
+	env, err := h.o.Edge().SetDomains(ctx, "notes", "green", nil, []string{"example.com"})
 	if err != nil || !slices.Equal(env.Domains, []string{"www.example.com"}) {
 		t.Errorf("remove: %v, %v", env, err)
 	}
@@ -235,7 +235,7 @@ func TestEdgeSettingsReachTheRouter(t *testing.T) {
 	h := newHarness(t)
 	h.deploy(jack.DeployRequest{Image: "notes:v1"})
 	limit := int64(16)
-	env, err := h.o.SetEdge(context.Background(), "notes", "production", jack.EdgeChange{BodyLimit: &limit})
+	env, err := h.o.Edge().SetEdge(context.Background(), "notes", "production", jack.EdgeChange{BodyLimit: &limit})
 	if err != nil || env.Edge.BodyLimit != 16 {
 		t.Fatalf("SetEdge: %+v, %v", env, err)
 	}
@@ -254,7 +254,7 @@ func TestEdgeSettingsReachTheRouter(t *testing.T) {
 	if env, _ := h.store.FindEnv(context.Background(), "notes", "production"); env.Edge.BodyLimit != 16 {
 		t.Errorf("after a deploy the body limit is %d", env.Edge.BodyLimit)
 	}
-	if _, err := h.o.SetEdge(context.Background(), "notes", "production", jack.EdgeChange{}); jack.ErrorCode(err) != jack.EINVALID {
+	if _, err := h.o.Edge().SetEdge(context.Background(), "notes", "production", jack.EdgeChange{}); jack.ErrorCode(err) != jack.EINVALID {
 		t.Errorf("an empty change: %v", err)
 	}
 }

@@ -9,15 +9,13 @@ import (
 // imageManifestPath is where an image carries its own manifest.
 const imageManifestPath = "/jack.yaml"
 
-// manifest returns the manifest a deploy request gives with -f, parsed by
-// its kind (jack.yaml, Procfile, Dockerrun.aws.json), with its source and
-// text; "defaults" and an empty manifest when it gives none. It fills in
-// req.Image from a Dockerrun.aws.json's Image.Name when none is given.
+// manifest returns the manifest a deploy request gives, parsed by its kind
+// (jack.yaml, Procfile, Dockerrun.aws.json), with its source and text;
+// "defaults" and an empty manifest when it gives none (then it gives an
+// image: see jack.DeployRequest.Validate). It fills in req.Image from a
+// Dockerrun.aws.json's Image.Name when none is given.
 func (o *Orchestrator) manifest(ctx context.Context, req *jack.DeployRequest) (*jack.Manifest, string, string, error) {
 	if req.ManifestName == "" && req.Manifest == "" {
-		if req.Image == "" {
-			return nil, "", "", jack.Errorf(jack.EINVALID, "nothing to deploy; give an image (--image REF) or an existing version (--version LABEL)")
-		}
 		return &jack.Manifest{}, "defaults", "", nil
 	}
 	name := req.ManifestName
@@ -30,7 +28,7 @@ func (o *Orchestrator) manifest(ctx context.Context, req *jack.DeployRequest) (*
 	}
 	if req.Image == "" {
 		if m.Image == "" {
-			return nil, "", "", jack.Errorf(jack.EINVALID, "%s names no image; give one with --image REF", name)
+			return nil, "", "", jack.Errorf(jack.EINVALID, "%s names no image; give an image to deploy with it", name)
 		}
 		req.Image = m.Image
 	}

@@ -44,18 +44,16 @@ type Config struct {
 	Certificates jack.CertificateStore
 }
 
-// Orchestrator implements jack.Orchestrator.
+// Orchestrator implements jack.Orchestrator: it deploys, rolls back,
+// scales, restarts and reconfigures environments, and keeps their instances
+// running between deployments. Changes at the edge, one-off runs and cron
+// jobs are its smaller services over the same state: Edge, OneOffs and Cron.
 type Orchestrator struct {
-	store        jack.Store
-	runtime      jack.Runtime
+	*shared
 	router       jack.Router
-	owner        string
 	domain       string
-	logger       *slog.Logger
-	now          func() time.Time
 	healInterval time.Duration
 	checker      checkerConfig // see checker.go
-	onEvent      func(envID int64)
 
 	mu      sync.Mutex // guards envs, their instances, and running deployments
 	envs    map[int64]*envState
@@ -63,51 +61,54 @@ type Orchestrator struct {
 	// imageManifests caches each image's /jack.yaml (nil: it has none).
 	imageManifests map[string][]byte
 	watchers       watchers
-	// cronRunning counts the runs going of each cron job, by cronKey.
-	cronRunning map[string]int
 
 	publishMu  sync.Mutex // orders route tables
 	generation int64
 
 	staticDir   string
-	certs       jack.CertificateStore
 	versionsMu  sync.Mutex
 	versions    map[string]*jack.Version // by "appID/label"
-	edgeMu      sync.Mutex               // serializes domain and edge changes
 	lastCollect time.Time                // of static folders, by the heal loop
 
-	ctx    context.Context // ends at Close; parent of deployments and loops
-	cancel context.CancelFunc
+	edge    *Edge
+	oneOffs *OneOffs
+	cron    *Cron
+
+	cancel context.CancelFunc // ends shared.ctx
 	wg     sync.WaitGroup
 	healCh chan int64 // environments to heal; 0 for all
 }
 
 var _ jack.Orchestrator = (*Orchestrator)(nil)
 
-// New returns an orchestrator; Open starts it.
+// New returns an orchestrator, with its Edge, OneOffs and Cron; Open
+// starts it.
 func New(cfg Config) *Orchestrator {
+	sh := &shared{
+		store: cfg.Store, runtime: cfg.Runtime, owner: cfg.Owner,
+		logger: cfg.Logger, now: cfg.Now, onEvent: cfg.OnEvent,
+	}
+	if sh.logger == nil {
+		sh.logger = slog.Default()
+	}
+	if sh.now == nil {
+		sh.now = time.Now
+	}
+	var cancel context.CancelFunc
+	sh.ctx, cancel = context.WithCancel(context.Background())
 	o := &Orchestrator{
-		store: cfg.Store, runtime: cfg.Runtime, router: cfg.Router,
-		owner: cfg.Owner, domain: cfg.Domain, logger: cfg.Logger, now: cfg.Now,
+		shared: sh, router: cfg.Router, domain: cfg.Domain,
 		healInterval: cfg.HealInterval,
 		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
 		staticDir:    cfg.StaticDir,
-		certs:        cfg.Certificates,
 		versions:     map[string]*jack.Version{},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},
-		cronRunning:  map[string]int{},
+		cancel:       cancel,
 		healCh:       make(chan int64, 64),
 	}
-	o.onEvent = cfg.OnEvent
 	if o.domain == "" {
 		o.domain = "localhost"
-	}
-	if o.logger == nil {
-		o.logger = slog.Default()
-	}
-	if o.now == nil {
-		o.now = time.Now
 	}
 	if o.checker.failures <= 0 {
 		o.checker.failures = defaultCheckFailures
@@ -115,9 +116,21 @@ func New(cfg Config) *Orchestrator {
 	if o.healInterval == 0 {
 		o.healInterval = 10 * time.Second
 	}
-	o.ctx, o.cancel = context.WithCancel(context.Background())
+	o.edge = &Edge{shared: sh, certs: cfg.Certificates, publish: o.publish}
+	o.oneOffs = &OneOffs{shared: sh}
+	o.cron = &Cron{shared: sh, running: map[string]int{}}
 	return o
 }
+
+// Edge returns the service that changes environments' domains, edge
+// settings and certificates (jack.EdgeService, jack.CertificateService).
+func (o *Orchestrator) Edge() *Edge { return o.edge }
+
+// OneOffs returns the service that runs one-off commands of environments.
+func (o *Orchestrator) OneOffs() *OneOffs { return o.oneOffs }
+
+// Cron returns the service that runs environments' cron jobs.
+func (o *Orchestrator) Cron() *Cron { return o.cron }
 
 // Open adopts the instances the runtime runs for this installation, ends
 // the deployments a previous run was interrupted in, publishes the route
@@ -134,13 +147,8 @@ func (o *Orchestrator) Open(ctx context.Context) error {
 	if err := o.loadDeaths(ctx); err != nil {
 		return fmt.Errorf("load instance restart counts: %w", err)
 	}
-	// One-off containers a previous run left have lost their streams and
-	// their deployments: stop them, and end their runs.
-	o.stopOneOffs(ctx, "", "")
-	if n, err := o.store.EndRunningRuns(ctx, "interrupted: jack server stopped while it ran"); err != nil {
-		return fmt.Errorf("end interrupted runs: %w", err)
-	} else if n > 0 {
-		o.logger.Info("ended runs interrupted by a restart", "runs", n)
+	if err := o.oneOffs.endInterrupted(ctx); err != nil {
+		return err
 	}
 	o.collectStatic(ctx, 0)
 	o.wg.Add(3)
@@ -176,17 +184,6 @@ func (o *Orchestrator) lockedState(envID int64) *envState {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return o.state(envID)
-}
-
-// event stores an event of an environment; failures are only logged, since
-// an event is never worth failing the action it tells of.
-func (o *Orchestrator) event(envID int64, kind, format string, args ...any) {
-	e := &jack.Event{EnvID: envID, Time: o.now(), Kind: kind, Message: fmt.Sprintf(format, args...)}
-	if err := o.store.AddEvent(context.WithoutCancel(o.ctx), e); err != nil {
-		o.logger.Error("store event", "env", envID, "err", err)
-	} else if o.onEvent != nil {
-		o.onEvent(envID)
-	}
 }
 
 // Instances returns an environment's instances as they are now.

@@ -28,44 +28,45 @@ type releaseError struct {
 
 func (e *releaseError) Error() string { return e.reason }
 
-// shouldRelease reports whether a deployment runs its version's release
+// shouldRelease reports whether the deployment runs its version's release
 // command: every deploy does, other deployments (rollback, config, scale,
-// restart) only when they change the version that serves; --skip-release
-// and --force-release decide otherwise.
-func (o *Orchestrator) shouldRelease(ctx context.Context, env *jack.Environment, v *jack.Version, kind string, opts runOpts) (bool, error) {
-	if len(v.Manifest.Release) == 0 || opts.skipRelease {
+// restart) only when they change the version that serves; the release
+// options decide otherwise.
+func (r *rollout) shouldRelease(ctx context.Context) (bool, error) {
+	if len(r.v.Manifest.Release) == 0 || r.opts.release.Skip {
 		return false, nil
 	}
-	if opts.forceRelease || kind == "deploy" || env.Release == 0 {
+	if r.opts.release.Force || r.d.Kind == jack.KindDeploy || r.env.Release == 0 {
 		return true, nil
 	}
-	cur, err := o.store.FindRelease(ctx, env.ID, env.Release)
+	cur, err := r.o.store.FindRelease(ctx, r.env.ID, r.env.Release)
 	if err != nil {
-		return false, fmt.Errorf("find release %d: %w", env.Release, err)
+		return false, fmt.Errorf("find release %d: %w", r.env.Release, err)
 	}
-	return cur.VersionID != v.ID, nil
+	return cur.VersionID != r.v.ID, nil
 }
 
-// release runs the release command of v in a one-off container of the new
-// release, with its config and volumes, streaming each line of output as a
-// step. A non-zero exit, a command that can't start, or the release timeout
-// is a *releaseError.
-func (o *Orchestrator) release(ctx context.Context, env *jack.Environment, rel *jack.Release, v *jack.Version, d *jack.Deployment, p *progress) error {
-	runner, ok := o.runtime.(jack.OneOffRuntime)
+// release runs the release command of the version in a one-off container
+// of the new release, with its config and volumes, streaming each line of
+// output as a step. A non-zero exit, a command that can't start, or the
+// release timeout is a *releaseError.
+func (r *rollout) release(ctx context.Context) error {
+	runner, ok := r.o.runtime.(jack.OneOffRuntime)
 	if !ok {
 		return jack.Errorf(jack.EINVALID, "this runtime can't run a release command")
 	}
-	timeout := v.Manifest.Deploy.ReleaseTimeout.D()
+	command := r.v.Manifest.Release
+	timeout := r.v.Manifest.Deploy.ReleaseTimeout.D()
 	if timeout <= 0 {
 		timeout = jack.DefaultReleaseTimeout
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	process, proc := resourcesOf(v, "")
-	spec := o.oneOffSpec(env, rel, v, process, proc, jack.KindRelease, "release", v.Manifest.Release)
-	spec.Deployment = d.ID
-	p.step("Running release command: %s", strings.Join(v.Manifest.Release, " "))
-	out := &stepWriter{p: p}
+	process, proc := resourcesOf(r.v, "")
+	spec := r.o.oneOffSpec(r.env, r.rel, r.v, process, proc, jack.KindRelease, "release", command)
+	spec.Deployment = r.d.ID
+	r.p.step("Running release command: %s", strings.Join(command, " "))
+	out := &stepWriter{p: r.p}
 	res, err := runner.RunOneOff(ctx, spec, jack.OneOffIO{Stdout: out, Stderr: out})
 	out.flush()
 	switch {
@@ -73,51 +74,15 @@ func (o *Orchestrator) release(ctx context.Context, env *jack.Environment, rel *
 		return &releaseError{reason: jack.ErrorMessage(err), output: out.tail()}
 	case err != nil:
 		return fmt.Errorf("run release command: %w", err)
-	case res.Stopped && o.ctx.Err() == nil && ctx.Err() == context.DeadlineExceeded:
+	case res.Stopped && r.o.ctx.Err() == nil && ctx.Err() == context.DeadlineExceeded:
 		return &releaseError{reason: fmt.Sprintf("release command timed out after %s (deploy.release_timeout)", timeout), output: out.tail()}
 	case res.Stopped:
 		return fmt.Errorf("release command stopped: %w", context.Cause(ctx))
 	case res.ExitCode != 0:
 		return &releaseError{reason: fmt.Sprintf("release command exited with code %d", res.ExitCode), output: out.tail()}
 	}
-	p.step("Release command succeeded")
+	r.p.step("Release command succeeded")
 	return nil
-}
-
-// resourcesOf returns the process whose resources a one-off container
-// gets: the one named, else web, else the first.
-func resourcesOf(v *jack.Version, process string) (string, *jack.Process) {
-	if process != "" {
-		return process, v.Manifest.Processes[process]
-	}
-	if p := v.Manifest.Processes[jack.DefaultProcessName]; p != nil {
-		return jack.DefaultProcessName, p
-	}
-	names := v.Manifest.ProcessNames()
-	if len(names) == 0 {
-		return "", nil
-	}
-	return names[0], v.Manifest.Processes[names[0]]
-}
-
-// oneOffSpec returns the spec of a one-off container of a release: its
-// image, config and volumes, and the resources of process proc.
-func (o *Orchestrator) oneOffSpec(env *jack.Environment, rel *jack.Release, v *jack.Version, process string, proc *jack.Process, kind, name string, command []string) *jack.OneOffSpec {
-	if proc == nil {
-		proc = &jack.Process{Port: jack.DefaultPort}
-	}
-	environ := environ(env, rel, v, process, proc)
-	for i, kv := range environ {
-		if strings.HasPrefix(kv, "JACK_PROCESS=") {
-			environ[i] = "JACK_PROCESS=" + name
-		}
-	}
-	return &jack.OneOffSpec{
-		Owner: o.owner, App: env.App, Env: env.Name, Kind: kind, Name: name, Process: process,
-		Release: rel.Number, Version: v.Label, Image: v.ImageID, Command: command,
-		Environ: environ, Memory: proc.Memory, CPUs: proc.CPUs, Volumes: v.Manifest.VolumeMounts(),
-		StopTimeout: proc.Stop.D(),
-	}
 }
 
 // stepWriter turns output into deployment steps, a line at a time, and

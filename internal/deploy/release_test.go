@@ -120,13 +120,13 @@ func TestReleaseCommandRunsOnlyWhenTheVersionChanges(t *testing.T) {
 		}, 2},
 		{"restart", func() (*jack.Deployment, error) { return h.o.Restart(ctx, "notes", "production", "") }, 2},
 		{"rollback to another version", func() (*jack.Deployment, error) {
-			return h.o.Rollback(ctx, "notes", "production", v1.ReleaseNumber)
+			return h.o.Rollback(ctx, "notes", "production", v1.ReleaseNumber, jack.ReleaseOptions{})
 		}, 3},
 		{"rollback with --skip-release", func() (*jack.Deployment, error) {
-			return h.o.RollbackWith(ctx, "notes", "production", 2, jack.ReleaseOptions{Skip: true})
+			return h.o.Rollback(ctx, "notes", "production", 2, jack.ReleaseOptions{Skip: true})
 		}, 3},
 		{"rollback with --force-release", func() (*jack.Deployment, error) {
-			return h.o.RollbackWith(ctx, "notes", "production", 3, jack.ReleaseOptions{Force: true})
+			return h.o.Rollback(ctx, "notes", "production", 3, jack.ReleaseOptions{Force: true})
 		}, 4},
 		{"deploy of the same version", func() (*jack.Deployment, error) {
 			return h.o.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Version: "v2"})
@@ -149,13 +149,13 @@ func TestRunRecordsTheExitCode(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
 	req := jack.RunRequest{App: "notes", Env: "production", Command: []string{"check"}}
-	if _, err := h.o.Run(ctx, req, jack.OneOffIO{}); jack.ErrorCode(err) != jack.EINVALID {
+	if _, err := h.o.OneOffs().Run(ctx, req, jack.OneOffIO{}); jack.ErrorCode(err) != jack.EINVALID {
 		t.Fatalf("a run before the first deploy: %v", err)
 	}
 	h.deploy(jack.DeployRequest{Image: "notes:v1"})
 	h.rt.onOneOff("check", fakeOneOff{output: "1 problem\n", code: 4})
 	var out strings.Builder
-	run, err := h.o.Run(ctx, req, jack.OneOffIO{Stdout: &out})
+	run, err := h.o.OneOffs().Run(ctx, req, jack.OneOffIO{Stdout: &out})
 	if err != nil || run.State != jack.RunExited || run.ExitCode != 4 || out.String() != "1 problem\n" {
 		t.Fatalf("run %+v, %v, output %q", run, err, out.String())
 	}
@@ -168,7 +168,7 @@ func TestRunRecordsTheExitCode(t *testing.T) {
 		t.Fatalf("run spec %+v", spec)
 	}
 	req.Process = "worker"
-	if _, err := h.o.Run(ctx, req, jack.OneOffIO{}); jack.ErrorCode(err) != jack.EINVALID {
+	if _, err := h.o.OneOffs().Run(ctx, req, jack.OneOffIO{}); jack.ErrorCode(err) != jack.EINVALID {
 		t.Fatalf("a run with an unknown process: %v", err)
 	}
 }
@@ -182,15 +182,15 @@ func TestCronTickRunsOnceAndSkipsWhileTheLastRuns(t *testing.T) {
 	job := v.Manifest.Cron[0]
 	h.rt.onOneOff("report", fakeOneOff{block: true})
 	tick := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
-	if started, err := h.o.StartCronTick(ctx, env, rel, v, job, tick); !started || err != nil {
+	if started, err := h.o.Cron().StartCronTick(ctx, env, rel, v, job, tick); !started || err != nil {
 		t.Fatalf("first tick: %v %v", started, err)
 	}
-	if started, err := h.o.StartCronTick(ctx, env, rel, v, job, tick); started || err != nil {
+	if started, err := h.o.Cron().StartCronTick(ctx, env, rel, v, job, tick); started || err != nil {
 		t.Fatalf("the same tick again: %v %v; want it refused", started, err)
 	}
 	eventually(t, "the run's container", func() bool { return len(h.rt.ran()) == 1 })
 	next := tick.Add(time.Minute)
-	if started, err := h.o.StartCronTick(ctx, env, rel, v, job, next); !started || err != nil {
+	if started, err := h.o.Cron().StartCronTick(ctx, env, rel, v, job, next); !started || err != nil {
 		t.Fatalf("next tick: %v %v", started, err)
 	}
 	runs, _ := h.store.ListRuns(ctx, env.ID, jack.KindCron, "report", 10)

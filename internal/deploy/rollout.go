@@ -2,407 +2,142 @@ package deploy
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
-	"sync"
+	"strings"
 	"time"
 
 	jack "github.com/jack-paas/jack"
 )
 
-// rolloutOpts say how a rollout replaces instances.
-type rolloutOpts struct {
-	strategy       string
-	batch          int
-	drain          time.Duration
-	restart        bool
-	restartProcess string
+// rollout is one deployment on its way: it moves an environment, whose lock
+// it holds, to a release, records each step, and undoes what it changed
+// when it fails. begin makes it; run takes it to its end.
+type rollout struct {
+	o   *Orchestrator
+	st  *envState
+	env *jack.Environment // as it was when the deployment began, until it succeeds
+	rel *jack.Release
+	v   *jack.Version
+	d   *jack.Deployment
+	p   *progress
+	// opts are the choices of the deployment beyond its release.
+	opts runOpts
 }
 
-// instanceError is a rollout failure caused by one instance, whose output
-// explains it.
-type instanceError struct {
-	in  *instance
-	err error
-}
-
-func (e *instanceError) Error() string { return e.err.Error() }
-func (e *instanceError) Unwrap() error { return e.err }
-
-// change is what a rollout does to one process: which instances stay,
-// which go, and the slots new ones take.
-type change struct {
-	plan  *plan
-	keep  []*instance
-	old   []*instance
-	slots []int // for new instances, len = how many to start
-}
-
-// diff compares a process's instances with what the plan asks for. An
-// instance stays when it runs the same spec, is healthy, and is not being
-// restarted; everything else is replaced.
-func (o *Orchestrator) diff(st *envState, pl *plan, replace bool) *change {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	ch := &change{plan: pl}
-	used := map[int]bool{}
-	for _, in := range st.byProcess(pl.process) {
-		if !replace && in.c.Spec == pl.spec.Spec && in.state == jack.InstanceHealthy && len(ch.keep) < pl.count && !used[in.c.Slot] {
-			ch.keep = append(ch.keep, in)
-			used[in.c.Slot] = true
-		} else {
-			ch.old = append(ch.old, in)
-		}
+// run rolls the release out and records how it ended; on failure it undoes
+// what the deployment changed.
+func (r *rollout) run() {
+	start := r.o.now()
+	ctx, cancel := context.WithTimeout(r.o.ctx, r.timeout())
+	defer cancel()
+	strategy := firstOf(r.rel.Strategy, r.env.Strategy, r.v.Manifest.Deploy.Strategy)
+	r.announce(strategy)
+	err := r.apply(ctx, strategy)
+	r.o.mu.Lock()
+	now := r.o.now()
+	r.d.FinishedAt = &now
+	r.o.mu.Unlock()
+	if err != nil {
+		r.fail(err)
+		return
 	}
-	// Instances that carry no traffic go first; then by slot.
-	sort.SliceStable(ch.old, func(a, b int) bool {
-		ha, hb := ch.old[a].state == jack.InstanceHealthy, ch.old[b].state == jack.InstanceHealthy
-		if ha != hb {
-			return !ha
-		}
-		return ch.old[a].c.Slot < ch.old[b].c.Slot
-	})
-	for slot := 1; len(ch.keep)+len(ch.slots) < pl.count; slot++ {
-		if !used[slot] {
-			ch.slots = append(ch.slots, slot)
-		}
-	}
-	return ch
+	r.succeed(now.Sub(start))
 }
 
-// rollout moves an environment's instances to a release.
-func (o *Orchestrator) rollout(ctx context.Context, st *envState, env *jack.Environment, rel *jack.Release, v *jack.Version, deployment int64, p *progress, opts rolloutOpts) error {
-	pls := plans(env, rel, v, o.owner)
-	var changes []*change
-	wanted := map[string]bool{}
-	for _, pl := range pls {
-		pl.spec.Deployment = deployment
-		wanted[pl.process] = true
-		replace := opts.restart && (opts.restartProcess == "" || opts.restartProcess == pl.process)
-		changes = append(changes, o.diff(st, pl, replace))
+// timeout is how long the deployment may take: as asked, else the
+// manifest's deploy.timeout.
+func (r *rollout) timeout() time.Duration {
+	if r.opts.timeout != 0 {
+		return r.opts.timeout
 	}
-	switch opts.strategy {
-	case jack.StrategyImmutable:
-		if err := o.immutable(ctx, st, changes, p, opts); err != nil {
-			return err
-		}
-	case jack.StrategyAllAtOnce:
-		for _, ch := range changes {
-			if err := o.allAtOnce(ctx, st, ch, p, opts); err != nil {
-				return err
-			}
-		}
+	return r.v.Manifest.Deploy.Timeout.D()
+}
+
+// announce records that the deployment started: its first step, an event
+// and a notice.
+func (r *rollout) announce(strategy string) {
+	switch r.d.Kind {
+	case jack.KindRestart:
+		r.p.step("Restarting release %d (%s)", r.rel.Number, r.v.Label)
 	default:
-		for _, ch := range changes {
-			if err := o.rolling(ctx, st, ch, p, opts); err != nil {
-				return err
-			}
-		}
+		r.p.step("Release %d: %s — %s (%s, image %s)", r.rel.Number, r.v.Label, r.rel.Description, strategy, shortID(r.v.ImageID))
 	}
-	// Processes the new version no longer has.
-	o.mu.Lock()
-	var gone []*instance
-	for _, in := range st.instances {
-		if !wanted[in.c.Process] && !in.stopping {
-			gone = append(gone, in)
-		}
-	}
-	o.mu.Unlock()
-	return o.retire(ctx, gone, opts.drain, p)
+	r.o.event(r.env.ID, "deploy", "Deployment %d started: release %d, %s", r.d.ID, r.rel.Number, r.rel.Description)
+	r.notify(jack.HookDeployStarted, jack.DeploymentRunning, "")
 }
 
-// rolling replaces a batch at a time: new instances start and pass their
-// health check, then take the place of as many old ones in one switch, and
-// only then are the old ones drained and stopped. Capacity never drops.
-func (o *Orchestrator) rolling(ctx context.Context, st *envState, ch *change, p *progress, opts rolloutOpts) error {
-	batch := max(opts.batch, 1)
-	total := len(ch.slots)
-	if len(ch.old) == 0 {
-		batch = max(total, 1) // nothing to replace: no capacity to keep, start them all
-	}
-	for started := 0; started < total; {
-		k := min(batch, total-started)
-		news, err := o.startBatch(ctx, st, ch.plan, ch.slots[started:started+k], started, total, p)
-		if err != nil {
-			return err
-		}
-		started += k
-		out := take(&ch.old, k)
-		if err := o.switchOver(ch.plan, news, out, p); err != nil {
-			return err
-		}
-		if err := o.retire(ctx, out, opts.drain, p); err != nil {
-			return err
-		}
-	}
-	for len(ch.old) > 0 {
-		out := take(&ch.old, batch)
-		if err := o.switchOver(ch.plan, nil, out, p); err != nil {
-			return err
-		}
-		if err := o.retire(ctx, out, opts.drain, p); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// immutable starts a full new set of every process, switches all of them
-// in one route table, then retires the old sets.
-func (o *Orchestrator) immutable(ctx context.Context, st *envState, changes []*change, p *progress, opts rolloutOpts) error {
-	type started struct {
-		ch   *change
-		news []*instance
-	}
-	var all []started
-	errs := make(chan error, len(changes))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, ch := range changes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			news, err := o.startBatch(ctx, st, ch.plan, ch.slots, 0, len(ch.slots), p)
-			if err != nil {
-				errs <- err
-				return
-			}
-			mu.Lock()
-			all = append(all, started{ch, news})
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	var add, remove []*instance
-	for _, s := range all {
-		if s.ch.plan.proc.Routed(s.ch.plan.process) {
-			add = append(add, s.news...)
-		}
-		remove = append(remove, s.ch.old...)
-	}
-	if err := o.setRouted(o.ctx, add, remove); err != nil {
-		return err
-	}
-	if len(add)+len(remove) > 0 {
-		p.step("Switched: %d instances in, %d out", len(add), len(remove))
-	}
-	return o.retire(ctx, remove, opts.drain, p)
-}
-
-// allAtOnce stops the old set, then starts the new one: the environment
-// serves nothing in between.
-func (o *Orchestrator) allAtOnce(ctx context.Context, st *envState, ch *change, p *progress, opts rolloutOpts) error {
-	out := ch.old
-	ch.old = nil
-	if err := o.switchOver(ch.plan, nil, out, p); err != nil {
-		return err
-	}
-	if err := o.retire(ctx, out, opts.drain, p); err != nil {
-		return err
-	}
-	news, err := o.startBatch(ctx, st, ch.plan, ch.slots, 0, len(ch.slots), p)
+// apply runs the release command where the deployment calls for it, then
+// replaces the instances, then stores the environment's new release. The
+// release command runs before any new instance starts: when it fails,
+// nothing else changes.
+func (r *rollout) apply(ctx context.Context, strategy string) error {
+	runRelease, err := r.shouldRelease(ctx)
 	if err != nil {
 		return err
 	}
-	return o.switchOver(ch.plan, news, nil, p)
-}
-
-// switchOver puts new instances in rotation and takes old ones out, in one
-// route table.
-func (o *Orchestrator) switchOver(pl *plan, news, out []*instance, p *progress) error {
-	if !pl.proc.Routed(pl.process) {
-		news = nil
-	}
-	if len(news) == 0 && len(out) == 0 {
-		return nil
-	}
-	if err := o.setRouted(o.ctx, news, out); err != nil {
-		return err
-	}
-	if len(news) > 0 {
-		p.step("Switched %s: %s in%s", pl.process, names(news), outText(out))
-	}
-	return nil
-}
-
-func outText(out []*instance) string {
-	if len(out) == 0 {
-		return ""
-	}
-	return ", " + names(out) + " out"
-}
-
-func names(ins []*instance) string {
-	s := ""
-	for i, in := range ins {
-		if i > 0 {
-			s += ", "
-		}
-		s += fmt.Sprintf("%s (r%d)", in.c.Name(), in.c.Release)
-	}
-	return s
-}
-
-// take removes and returns up to n instances from the front of list.
-func take(list *[]*instance, n int) []*instance {
-	n = min(n, len(*list))
-	out := (*list)[:n:n]
-	*list = (*list)[n:]
-	return out
-}
-
-// startBatch starts an instance in each slot, in parallel, and returns them
-// once all are healthy. On failure it returns the first error; instances it
-// started stay registered so that undo finds and removes them.
-func (o *Orchestrator) startBatch(ctx context.Context, st *envState, pl *plan, slots []int, done, total int, p *progress) ([]*instance, error) {
-	news := make([]*instance, len(slots))
-	errs := make([]error, len(slots))
-	var wg sync.WaitGroup
-	for i, slot := range slots {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			news[i], errs[i] = o.startOne(ctx, st, pl, slot, p, done+i+1, total)
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return news, nil
-}
-
-// startOne starts one instance and waits until it is healthy.
-func (o *Orchestrator) startOne(ctx context.Context, st *envState, pl *plan, slot int, p *progress, n, total int) (*instance, error) {
-	spec := pl.spec
-	spec.Slot = slot
-	began := time.Now()
-	if p != nil {
-		p.step("Starting %s (%d/%d)", spec.Name(), n, total)
-	}
-	c, err := o.runtime.Start(ctx, &spec)
-	if err != nil {
-		return nil, fmt.Errorf("start %s: %w", spec.Name(), asUserError(err))
-	}
-	in := newInstance(c, jack.InstanceStarting)
-	in.deploy = spec.Deployment
-	if !c.Running {
-		in.markDead(c.ExitCode, c.OOMKilled) // it exited before Start returned
-	}
-	o.mu.Lock()
-	st.instances[c.ID] = in
-	o.mu.Unlock()
-	if err := o.waitHealthy(ctx, in, pl.proc); err != nil {
-		o.mu.Lock()
-		in.state = jack.InstanceUnhealthy
-		o.mu.Unlock()
-		return nil, &instanceError{in: in, err: err}
-	}
-	o.mu.Lock()
-	in.state = jack.InstanceHealthy
-	o.mu.Unlock()
-	if p != nil {
-		p.step("%s healthy in %.2fs", spec.Name(), time.Since(began).Seconds())
-	}
-	return in, nil
-}
-
-// retire takes instances out of rotation, lets their in-flight requests
-// finish (up to drain), then stops and removes them. It runs to the end even
-// when ctx has ended: half-stopped instances help nobody.
-func (o *Orchestrator) retire(ctx context.Context, ins []*instance, drain time.Duration, p *progress) error {
-	if len(ins) == 0 {
-		return nil
-	}
-	// Instances a switch already took out of the table still finish their
-	// requests (and WebSockets) in the drain: every instance of a routed
-	// process is drained, not only those routed now.
-	var routed, drained []string
-	o.mu.Lock()
-	for _, in := range ins {
-		in.stopping = true
-		if in.routed {
-			routed = append(routed, in.c.ID)
-		}
-		if in.routed || in.c.Process == jack.DefaultProcessName {
-			drained = append(drained, in.c.ID)
-		}
-		in.state = jack.InstanceDraining
-	}
-	o.mu.Unlock()
-	ctx = context.WithoutCancel(ctx)
-	if len(routed) > 0 {
-		if err := o.setRouted(ctx, nil, ins); err != nil {
+	if runRelease {
+		if err := r.release(ctx); err != nil {
 			return err
 		}
 	}
-	if len(drained) > 0 {
-		if p != nil {
-			p.step("Draining %s", names(ins))
-		}
-		res, err := o.router.Drain(ctx, drained, drain)
-		if err != nil {
-			o.logger.Warn("drain", "err", err)
-		} else if res.Remaining > 0 && p != nil {
-			p.step("Drain time (%s) over: %d requests cut short", drain, res.Remaining)
-		}
+	err = r.o.replaceInstances(ctx, r.st, r.env, r.rel, r.v, r.d.ID, r.p, replaceOpts{
+		strategy: strategy, batch: r.v.Manifest.Deploy.Batch, drain: r.v.Manifest.Deploy.Drain.D(),
+		restart: r.opts.restart, restartProcess: r.opts.restartProcess,
+	})
+	if err != nil {
+		return err
 	}
-	var wg sync.WaitGroup
-	errs := make([]error, len(ins))
-	for i, in := range ins {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			o.mu.Lock()
-			in.state = jack.InstanceStopping
-			o.mu.Unlock()
-			errs[i] = o.runtime.Stop(ctx, in.c.ID, stopTimeout(in))
-			o.forget(in)
-		}()
-	}
-	wg.Wait()
-	if p != nil {
-		p.step("Stopped %s", names(ins))
-	}
-	for _, err := range errs {
-		if err != nil {
-			return fmt.Errorf("stop instance: %w", err)
-		}
-	}
-	return nil
+	r.env.Release, r.env.Config, r.env.Scale = r.rel.Number, r.rel.Config, r.rel.Scale
+	return r.o.store.UpdateEnv(r.o.ctx, r.env)
 }
 
-// forget removes an instance from its environment's state.
-func (o *Orchestrator) forget(in *instance) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	for _, st := range o.envs {
-		delete(st.instances, in.c.ID)
+// succeed records that the release serves.
+func (r *rollout) succeed(took time.Duration) {
+	r.p.step("Release %d (%s) serves: %s, in %.2fs", r.rel.Number, r.v.Label, r.summary(), took.Seconds())
+	r.finish(jack.DeploymentSucceeded, "", nil)
+	r.o.event(r.env.ID, "deploy", "Deployment %d succeeded: release %d (%s) serves", r.d.ID, r.rel.Number, r.v.Label)
+	if r.d.Kind == jack.KindRollback {
+		r.notify(jack.HookDeployRolledBack, jack.DeploymentSucceeded, "")
+	} else {
+		r.notify(jack.HookDeploySucceeded, jack.DeploymentSucceeded, "")
 	}
 }
 
-func stopTimeout(in *instance) time.Duration {
-	if in.c.StopTimeout > 0 {
-		return in.c.StopTimeout
+// fail undoes the deployment and records why it failed. A deployment cut
+// short by Close is only recorded: the next Open undoes it.
+func (r *rollout) fail(err error) {
+	reason, output := r.failure(err)
+	if r.o.ctx.Err() != nil {
+		reason = "interrupted: jack server stopped during the deployment; it undoes it when it starts again"
+		r.finish(jack.DeploymentFailed, reason, output)
+		return
 	}
-	return jack.DefaultStopTimeout
+	r.p.step("Failed: %s", reason)
+	if r.env.Release > 0 {
+		r.p.step("Undoing: release %d keeps serving", r.env.Release)
+	}
+	uerr := r.undo()
+	if uerr != nil {
+		reason += "; undoing it also failed: " + uerr.Error()
+	}
+	r.finish(jack.DeploymentFailed, reason, output)
+	r.o.event(r.env.ID, "deploy", "Deployment %d failed: %s", r.d.ID, reason)
+	r.notify(jack.HookDeployFailed, jack.DeploymentFailed, reason)
+	if uerr == nil && r.env.Release > 0 {
+		r.notify(jack.HookDeployRolledBack, jack.DeploymentFailed, reason)
+	}
 }
 
-// undo removes what a failed deployment started and brings the
-// environment back to the release that served before it.
-func (o *Orchestrator) undo(st *envState, env *jack.Environment, deployment int64, p *progress) error {
-	ctx := o.ctx
+// undo removes what the deployment started and brings the environment
+// back to the release that served before it.
+func (r *rollout) undo() error {
+	o, st, ctx := r.o, r.st, r.o.ctx
 	// Instances of this deployment that never carried traffic go at once.
 	o.mu.Lock()
 	var unproven []*instance
 	for _, in := range st.instances {
-		if in.deploy == deployment && !in.routed && !in.stopping {
+		if in.deploy == r.d.ID && !in.routed && !in.stopping {
 			unproven = append(unproven, in)
 		}
 	}
@@ -410,22 +145,97 @@ func (o *Orchestrator) undo(st *envState, env *jack.Environment, deployment int6
 	if err := o.retire(ctx, unproven, 0, nil); err != nil {
 		return err
 	}
-	if env.Release == 0 {
-		o.mu.Lock()
-		var all []*instance
-		for _, in := range st.instances {
-			if !in.stopping {
-				all = append(all, in)
-			}
-		}
-		o.mu.Unlock()
-		return o.retire(ctx, all, jack.DefaultDrain, p)
+	if r.env.Release == 0 {
+		return o.retire(ctx, o.live(st), jack.DefaultDrain, r.p)
 	}
-	rel, v, err := o.current(ctx, env)
+	rel, v, err := o.current(ctx, r.env)
 	if err != nil {
 		return err
 	}
-	return o.rollout(ctx, st, env, rel, v, 0, p, rolloutOpts{
+	return o.replaceInstances(ctx, st, r.env, rel, v, 0, r.p, replaceOpts{
 		strategy: jack.StrategyImmutable, drain: v.Manifest.Deploy.Drain.D(),
 	})
+}
+
+// finish records the deployment's end, forgets it from memory and frees the
+// environment, before followers hear of the end: a client that saw it end
+// can deploy again at once.
+func (r *rollout) finish(state, reason string, output []string) {
+	o := r.o
+	o.mu.Lock()
+	final := *r.d
+	final.Steps = append([]jack.Step(nil), r.d.Steps...)
+	o.mu.Unlock()
+	final.State, final.Reason, final.Output = state, reason, output
+	if final.FinishedAt == nil {
+		now := o.now()
+		final.FinishedAt = &now
+	}
+	if err := o.store.UpdateDeployment(context.WithoutCancel(o.ctx), &final); err != nil {
+		o.logger.Error("save deployment", "deployment", r.d.ID, "err", err)
+	}
+	o.mu.Lock()
+	delete(o.running, r.d.ID)
+	o.mu.Unlock()
+	o.unclaim(r.st)
+	o.watchers.notify(r.d.ID)
+}
+
+// failure turns the error that failed the deployment into the reason users
+// read, with the last lines the failing instance wrote.
+func (r *rollout) failure(err error) (string, []string) {
+	var re *releaseError
+	if errors.As(err, &re) {
+		return re.reason, re.output
+	}
+	var ie *instanceError
+	if !errors.As(err, &ie) {
+		return jack.ErrorMessage(asUserError(err)), nil
+	}
+	lines, lerr := r.o.runtime.Logs(context.WithoutCancel(r.o.ctx), ie.in.c.ID, 20)
+	if lerr != nil {
+		r.o.logger.Warn("read output of failed instance", "instance", ie.in.c.ID, "err", lerr)
+	}
+	return ie.err.Error(), lines
+}
+
+// summary describes the instances that serve, e.g. "web ×2, worker ×1".
+func (r *rollout) summary() string {
+	r.o.mu.Lock()
+	defer r.o.mu.Unlock()
+	var parts []string
+	for _, p := range r.st.processes() {
+		parts = append(parts, fmt.Sprintf("%s ×%d", p, len(r.st.byProcess(p))))
+	}
+	if len(parts) == 0 {
+		return "no instances"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// asUserError keeps *jack.Error as it is and turns anything else into one
+// whose message is the error's text: a deployment's reason is always shown.
+func asUserError(err error) error {
+	var je *jack.Error
+	if errors.As(err, &je) {
+		return err
+	}
+	return jack.Errorf(jack.EFAILED, "%s", err.Error())
+}
+
+func firstOf(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
 }

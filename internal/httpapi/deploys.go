@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/jack-paas/jack"
@@ -19,7 +18,7 @@ func (s *server) handleDeploy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	req.App, req.Env = env.App, env.Name
-	if err := validateDeploy(&req); err != nil {
+	if err := req.Validate(); err != nil {
 		return err
 	}
 	d, err := s.orch.Deploy(r.Context(), req)
@@ -27,29 +26,6 @@ func (s *server) handleDeploy(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, d)
-}
-
-// validateDeploy checks what can be checked of a deploy request without
-// the engine.
-func validateDeploy(req *jack.DeployRequest) error {
-	switch {
-	case req.Image == "" && req.Version == "" && req.Manifest == "":
-		return jack.Errorf(jack.EINVALID, "nothing to deploy; give an image (--image REF) or an existing version (--version LABEL)")
-	case req.Image != "" && req.Version != "":
-		return jack.Errorf(jack.EINVALID, "give an image or a version to deploy, not both")
-	case req.Version != "" && req.Manifest != "":
-		return jack.Errorf(jack.EINVALID, "a version keeps the manifest it was made with; deploy an image to use a new manifest")
-	case req.Version != "" && req.Label != "":
-		return jack.Errorf(jack.EINVALID, "a label names a new version; it can't be given with an existing version")
-	case req.Timeout < 0:
-		return jack.Errorf(jack.EINVALID, "deploy timeout must be positive")
-	case req.SkipRelease && req.ForceRelease:
-		return jack.Errorf(jack.EINVALID, "give --skip-release or --force-release, not both")
-	}
-	if req.Strategy != "" {
-		return jack.ValidateStrategy(req.Strategy)
-	}
-	return nil
 }
 
 // handleRollback answers POST .../rollback.
@@ -61,22 +37,14 @@ func (s *server) handleRollback(w http.ResponseWriter, r *http.Request) error {
 	if req.To < 0 {
 		return jack.Errorf(jack.EINVALID, "release %d is not a release number", req.To)
 	}
+	if err := req.ReleaseOptions.Validate(); err != nil {
+		return err
+	}
 	env, err := s.findEnv(r)
 	if err != nil {
 		return err
 	}
-	var d *jack.Deployment
-	if req.Skip || req.Force {
-		withRelease, ok := s.orch.(interface {
-			RollbackWith(ctx context.Context, app, env string, to int, ro jack.ReleaseOptions) (*jack.Deployment, error)
-		})
-		if !ok {
-			return jack.Errorf(jack.EINVALID, "this server can't choose whether a rollback runs the release command")
-		}
-		d, err = withRelease.RollbackWith(r.Context(), env.App, env.Name, req.To, req.ReleaseOptions)
-	} else {
-		d, err = s.orch.Rollback(r.Context(), env.App, env.Name, req.To)
-	}
+	d, err := s.orch.Rollback(r.Context(), env.App, env.Name, req.To, req.ReleaseOptions)
 	if err != nil {
 		return err
 	}

@@ -412,7 +412,7 @@ func TestDeployOfVersionAndRollbackReachTheOrchestrator(t *testing.T) {
 	if _, err := c.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Version: "first"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Rollback(ctx, "notes", "production", 1); err != nil {
+	if _, err := c.Rollback(ctx, "notes", "production", 1, jack.ReleaseOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{
@@ -435,8 +435,61 @@ func TestDeployOfVersionAndRollbackReachTheOrchestrator(t *testing.T) {
 	if err != nil || len(deployments) != 2 || deployments[0].Kind != "rollback" {
 		t.Fatalf("deployments = %v, %v", deployments, err)
 	}
-	if _, err := c.Rollback(ctx, "notes", "production", 99); jack.ErrorCode(err) != jack.ENOTFOUND {
+	if _, err := c.Rollback(ctx, "notes", "production", 99, jack.ReleaseOptions{}); jack.ErrorCode(err) != jack.ENOTFOUND {
 		t.Fatalf("rollback to a missing release: %v", err)
+	}
+}
+
+func TestRollbackCarriesTheReleaseOptions(t *testing.T) {
+	srv, c := newAPI(t)
+	ctx := context.Background()
+	mustEnv(t, c, "notes", "production")
+	srv.Orchestrator.SetNext(&httpapitest.Outcome{})
+	for _, image := range []string{"notes:v1", "notes:v2"} {
+		if _, err := c.Deploy(ctx, jack.DeployRequest{App: "notes", Env: "production", Image: image}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Rollback(ctx, "notes", "production", 1, jack.ReleaseOptions{Skip: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Rollback(ctx, "notes", "production", 2, jack.ReleaseOptions{Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.Rollback(ctx, "notes", "production", 1, jack.ReleaseOptions{Skip: true, Force: true})
+	if jack.ErrorCode(err) != jack.EINVALID {
+		t.Fatalf("rollback that skips and forces the release command: %v, want invalid", err)
+	}
+	calls := srv.Orchestrator.Calls()
+	want := []string{"Rollback notes/production to=1 skip_release", "Rollback notes/production to=2 force_release"}
+	if len(calls) != 4 || strings.Join(calls[2:], "\n") != strings.Join(want, "\n") {
+		t.Fatalf("calls:\n%s\nwant them to end with:\n%s", strings.Join(calls, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestInvalidDeployRequestsNeverReachTheOrchestrator(t *testing.T) {
+	srv, c := newAPI(t)
+	mustEnv(t, c, "notes", "production")
+	for name, body := range map[string]string{
+		"an image and a version":    `{"image":"notes:v1","version":"v1"}`,
+		"a version with a manifest": `{"version":"v1","manifest":"web: app","manifest_name":"Procfile"}`,
+		"a version with a label":    `{"version":"v1","label":"again"}`,
+		"a negative timeout":        `{"image":"notes:v1","timeout":-1}`,
+		"skip and force release":    `{"image":"notes:v1","skip_release":true,"force_release":true}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			status, resp := do(t, "POST", srv.URL+"/v1/apps/notes/envs/production/deploys", httpapitest.Token, body)
+			e := errorBody(t, resp)
+			if status != 400 || e.Code != jack.EINVALID {
+				t.Fatalf("status %d body %s, want 400 invalid", status, resp)
+			}
+			if strings.Contains(e.Message, "--") {
+				t.Fatalf("%q names a CLI flag; an API client has none", e.Message)
+			}
+		})
+	}
+	if calls := srv.Orchestrator.Calls(); len(calls) != 0 {
+		t.Fatalf("invalid requests reached the orchestrator: %v", calls)
 	}
 }
 

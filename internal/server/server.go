@@ -159,7 +159,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	go func() {
 		defer m.wg.Done()
-		cron.New(m.db, m.orch, m.logger.With("part", "cron")).Run(runCtx)
+		cron.New(m.db, m.orch.Cron(), m.logger.With("part", "cron")).Run(runCtx)
 	}()
 	return m.serveAPI()
 }
@@ -194,7 +194,8 @@ func (m *Main) serveAPI() error {
 	}
 	m.apiLn = ln
 	api := httpapi.New(httpapi.Config{
-		Store: m.db, Orchestrator: m.orch, Runner: m.orch, Edge: m.orch, Certificates: m.orch,
+		Store: m.db, Orchestrator: m.orch, Runner: runner{m.orch.OneOffs(), m.orch.Cron()},
+		Edge: m.orch.Edge(), Certificates: m.orch.Edge(),
 		Domain: m.cfg.Domain, HTTPAddr: m.cfg.HTTPAddr,
 		Logger: m.logger.With("part", "api"), Monitor: m.monitor, Metrics: m.monitor.Handler(),
 		Logs:       m.logs.service,
@@ -230,6 +231,15 @@ func (m *Main) serveAPI() error {
 	m.logger.Info("jack server ready", "api", m.APIURL(), "http", m.cfg.HTTPAddr, "data", m.cfg.DataDir, "version", jack.BuildVersion)
 	return m.serveMetrics()
 }
+
+// runner is the API's jack.Runner: the orchestrator's one-off runs and its
+// cron jobs, two services that the API reaches through one interface.
+type runner struct {
+	*deploy.OneOffs
+	*deploy.Cron
+}
+
+var _ jack.Runner = runner{}
 
 // APIURL returns the URL clients reach the API at.
 func (m *Main) APIURL() string {

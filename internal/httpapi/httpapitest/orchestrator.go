@@ -95,12 +95,13 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 	}
 	rel := &jack.Release{EnvID: env.ID, VersionID: v.ID, Config: env.Config, Scale: env.Scale,
 		Strategy: req.Strategy, Description: "Deploy " + v.Label}
-	return o.start(ctx, env, rel, "deploy")
+	return o.start(ctx, env, rel, jack.KindDeploy)
 }
 
 // Rollback deploys a copy of release to, or of the one before the current.
-func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int) (*jack.Deployment, error) {
-	o.record("Rollback %s/%s to=%d", app, env, to)
+// The call it records names the release options when they are set.
+func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int, opts jack.ReleaseOptions) (*jack.Deployment, error) {
+	o.record("Rollback %s/%s to=%d%s", app, env, to, releaseOptionsText(opts))
 	e, err := o.Store.FindEnv(ctx, app, env)
 	if err != nil {
 		return nil, err
@@ -114,7 +115,7 @@ func (o *Orchestrator) Rollback(ctx context.Context, app, env string, to int) (*
 	}
 	rel := &jack.Release{EnvID: e.ID, VersionID: from.VersionID, Config: from.Config, Scale: from.Scale,
 		Description: fmt.Sprintf("Rollback to %d", to)}
-	return o.start(ctx, e, rel, "rollback")
+	return o.start(ctx, e, rel, jack.KindRollback)
 }
 
 // SetConfig changes config vars: stored at once before the first deploy,
@@ -137,7 +138,7 @@ func (o *Orchestrator) SetConfig(ctx context.Context, app, env string, set map[s
 		e.Config = config
 		return nil, o.Store.UpdateEnv(ctx, e)
 	}
-	return o.change(ctx, e, "config", "Set config", func(r *jack.Release) { r.Config = config })
+	return o.change(ctx, e, jack.KindConfig, "Set config", func(r *jack.Release) { r.Config = config })
 }
 
 // Scale changes instance counts, as SetConfig does config.
@@ -160,7 +161,7 @@ func (o *Orchestrator) Scale(ctx context.Context, app, env string, scale map[str
 		e.Scale = merged
 		return nil, o.Store.UpdateEnv(ctx, e)
 	}
-	return o.change(ctx, e, "scale", "Scale", func(r *jack.Release) { r.Scale = merged })
+	return o.change(ctx, e, jack.KindScale, "Scale", func(r *jack.Release) { r.Scale = merged })
 }
 
 // Restart redeploys the current release.
@@ -177,7 +178,7 @@ func (o *Orchestrator) Restart(ctx context.Context, app, env, process string) (*
 	if err != nil {
 		return nil, err
 	}
-	return o.begin(ctx, e, cur, "restart")
+	return o.begin(ctx, e, cur, jack.KindRestart)
 }
 
 // Instances returns what SetInstances set.
@@ -307,6 +308,17 @@ func (o *Orchestrator) begin(ctx context.Context, env *jack.Environment, rel *ja
 		return nil, err
 	}
 	return d, nil
+}
+
+// releaseOptionsText is " skip_release", " force_release" or "".
+func releaseOptionsText(opts jack.ReleaseOptions) string {
+	switch {
+	case opts.Skip:
+		return " skip_release"
+	case opts.Force:
+		return " force_release"
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
