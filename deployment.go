@@ -29,8 +29,10 @@ type Deployment struct {
 	ID            int64  `json:"id"`
 	EnvID         int64  `json:"env_id"`
 	Env           string `json:"env"` // "app/env", for display
-	ReleaseID     int64  `json:"release_id"`
-	ReleaseNumber int    `json:"release"`
+	// ReleaseID and ReleaseNumber are 0 while a deployment prepares its
+	// release (pulls the image it deploys); the release exists once it has.
+	ReleaseID     int64 `json:"release_id"`
+	ReleaseNumber int   `json:"release"`
 	// FromRelease is the release that served when the deployment began.
 	FromRelease int    `json:"from_release"`
 	Kind        string `json:"kind"` // KindDeploy, KindRollback, ...

@@ -22,6 +22,9 @@ type DeployRequest struct {
 	Timeout      time.Duration `json:"timeout,omitempty"`
 	// SkipRelease leaves the release command out of this deploy;
 	// ForceRelease runs it even where it would not run (same version).
+	// Pull pulls Image even when the engine has an image of that name (a
+	// tag that moved); without it, Image is pulled only when missing.
+	Pull         bool `json:"pull,omitempty"`
 	SkipRelease  bool `json:"skip_release,omitempty"`
 	ForceRelease bool `json:"force_release,omitempty"`
 }
@@ -41,6 +44,8 @@ func (r *DeployRequest) Validate() error {
 		return Errorf(EINVALID, "a version keeps the manifest it was made with; deploy an image to use a new manifest")
 	case r.Version != "" && r.Label != "":
 		return Errorf(EINVALID, "a label names a new version; it can't be given with an existing version")
+	case r.Pull && r.Version != "":
+		return Errorf(EINVALID, "a version keeps the image it was made of; deploy an image to pull it again")
 	case r.Timeout < 0:
 		return Errorf(EINVALID, "the deploy timeout must be positive; leave it out for the manifest's")
 	}

@@ -37,6 +37,7 @@ type InstanceSpec struct {
 	Deployment  int64    // the deployment that started it
 	Spec        string   // hash of image, command, config and resources
 	Image       string   // image ID
+	ImageDigest string   // REPO@sha256:… the image was pulled at, to pull it again if the engine lost it; "" for a local build
 	Entrypoint  []string // replaces the image's ENTRYPOINT when given
 	Command     []string
 	Environ     []string // KEY=VALUE
@@ -92,6 +93,13 @@ type Runtime interface {
 	// InspectImage returns what the runtime knows of an image present on it.
 	// ENOTFOUND if it is not there.
 	InspectImage(ctx context.Context, ref string) (ImageInfo, error)
+	// PullImage pulls ref from its registry, with auth when given (else
+	// anonymously), calling progress as it goes, and returns the image as
+	// InspectImage does, its Digest the content digest it was pulled at
+	// (REPO@sha256:…). ENOTFOUND if the registry has no such image,
+	// EINVALID if it refuses the credentials, EUNAVAILABLE if it does not
+	// answer.
+	PullImage(ctx context.Context, ref string, auth *RegistryAuth, progress func(PullProgress)) (ImageInfo, error)
 	// Start creates and starts an instance and returns it running, with its
 	// address. The instance is not yet known to be healthy.
 	Start(ctx context.Context, spec *InstanceSpec) (*Container, error)

@@ -20,8 +20,16 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 	if err != nil {
 		return nil, err
 	}
+	if _, _, _, err := o.manifest(ctx, &req); err != nil {
+		return nil, err // a bad manifest fails before anything, a pull included
+	}
+	if pull, err := o.needsPull(ctx, req); err != nil {
+		return nil, err
+	} else if pull {
+		return o.beginWithPull(ctx, env, req)
+	}
 	return o.begin(ctx, env, jack.KindDeploy, func(st *envState) (*jack.Release, *jack.Version, error) {
-		v, err := o.version(ctx, env, req)
+		v, err := o.version(ctx, env, req, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -35,9 +43,11 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 }
 
 // version returns the version a deploy request names: an existing one by
-// label, or a new one made from the image, pinned to its ID. Deploying the
-// same image with the same manifest again reuses the app's newest version.
-func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req jack.DeployRequest) (*jack.Version, error) {
+// label, or a new one made from the image, pinned to its ID and, when it
+// came from a registry, its content digest. pulled is the image a pull
+// just brought (nil: the engine has it). Deploying the same image with the
+// same manifest again reuses the app's newest version.
+func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req jack.DeployRequest, pulled *jack.ImageInfo) (*jack.Version, error) {
 	if req.Version != "" {
 		return o.store.FindVersion(ctx, env.AppID, req.Version)
 	}
@@ -45,8 +55,10 @@ func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req j
 	if err != nil {
 		return nil, err
 	}
-	image, err := o.runtime.InspectImage(ctx, req.Image)
-	if err != nil {
+	var image jack.ImageInfo
+	if pulled != nil {
+		image = *pulled
+	} else if image, err = o.runtime.InspectImage(ctx, req.Image); err != nil {
 		return nil, err
 	}
 	if source == "defaults" {

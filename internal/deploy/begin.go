@@ -69,6 +69,46 @@ func (o *Orchestrator) begin(ctx context.Context, env *jack.Environment, kind st
 	return &cp, nil
 }
 
+// preparedFunc makes the release of a deployment that began before it (see
+// beginPrepared), recording its progress as steps; ctx ends with the
+// orchestrator.
+type preparedFunc func(ctx context.Context, p *progress) (*jack.Release, *jack.Version, error)
+
+// beginPrepared is begin for a release that takes long to make (its image
+// is pulled first): it takes the lock and records the deployment, without
+// a release, at once; in the background prepare makes the release, which
+// the deployment then rolls out. ECONFLICT while another runs.
+func (o *Orchestrator) beginPrepared(ctx context.Context, env *jack.Environment, kind string, prepare preparedFunc, opts runOpts) (*jack.Deployment, error) {
+	st, err := o.claim(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := o.store.FindEnv(ctx, env.App, env.Name)
+	if err != nil {
+		o.unclaim(st)
+		return nil, err
+	}
+	*env = *fresh
+	d := &jack.Deployment{
+		EnvID: env.ID, Env: env.Ref(), FromRelease: env.Release, Kind: kind, State: jack.DeploymentRunning, CreatedAt: o.now(),
+	}
+	if err := o.store.CreateDeployment(ctx, d); err != nil {
+		o.unclaim(st)
+		return nil, err
+	}
+	o.mu.Lock()
+	o.running[d.ID] = d
+	cp := *d
+	o.mu.Unlock()
+	r := &rollout{o: o, st: st, env: env, d: d, p: &progress{o: o, d: d}, opts: opts, prepare: prepare}
+	o.wg.Add(1)
+	go func() {
+		defer o.wg.Done()
+		r.run()
+	}()
+	return &cp, nil
+}
+
 // claim takes an environment for a user's action: refused while another
 // holds it, and waiting only for a heal in progress, which it cancels.
 func (o *Orchestrator) claim(ctx context.Context, env *jack.Environment) (*envState, error) {

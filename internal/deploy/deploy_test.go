@@ -233,14 +233,22 @@ func TestAFailedDeployChangesNothing(t *testing.T) {
 	}
 }
 
-func TestMissingImageIsRefusedBeforeAnythingChanges(t *testing.T) {
+func TestAMissingImageFailsTheDeployBeforeAnythingChanges(t *testing.T) {
 	h := newHarness(t)
-	_, err := h.o.Deploy(context.Background(), jack.DeployRequest{App: "notes", Env: "production", Image: "notes:nope"})
-	if jack.ErrorCode(err) != jack.ENOTFOUND || !strings.Contains(jack.ErrorMessage(err), "notes:nope") {
-		t.Fatalf("err = %v", err)
+	h.deploy(jack.DeployRequest{Image: "notes:v1"})
+	d, err := h.o.Deploy(context.Background(), jack.DeployRequest{App: "notes", Env: "production", Image: "notes:nope"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if rels, _ := h.store.ListReleases(context.Background(), h.env.ID); len(rels) != 0 {
-		t.Fatalf("releases after a refused deploy: %d", len(rels))
+	d = h.wait(d)
+	if d.State != jack.DeploymentFailed || !strings.Contains(d.Reason, "notes:nope") || !strings.Contains(d.Reason, "not in its registry") {
+		t.Fatalf("deployment %s: %s", d.State, d.Reason)
+	}
+	if rels, _ := h.store.ListReleases(context.Background(), h.env.ID); len(rels) != 1 {
+		t.Fatalf("releases after a failed pull: %d; want the first only", len(rels))
+	}
+	if body := h.body(); !strings.Contains(body, "version=v1") {
+		t.Fatalf("after the failed pull: %q", body)
 	}
 }
 

@@ -38,10 +38,12 @@ type fakeRuntime struct {
 	starts     int
 	oneOffs    []oneOffRun
 	behaviour  map[string]fakeOneOff
+	remote     fakeRegistry // what PullImage brings (fakepull_test.go)
 }
 
 type fakeContainer struct {
 	c      *jack.Container
+	image  string // the spec's image ID
 	srv    *httptest.Server
 	logs   []string
 	killed bool
@@ -132,7 +134,7 @@ func (f *fakeRuntime) Start(ctx context.Context, spec *jack.InstanceSpec) (*jack
 		StopTimeout: spec.StopTimeout, Address: strings.TrimPrefix(srv.URL, "http://"),
 		Running: true, StartedAt: time.Now(),
 	}
-	fc := &fakeContainer{c: c, srv: srv, logs: []string{"listening on " + c.Address}}
+	fc := &fakeContainer{c: c, image: spec.Image, srv: srv, logs: []string{"listening on " + c.Address}}
 	if img.exitAtStart != 0 {
 		fc.logs = append(fc.logs, "boom: failing on purpose")
 	}
@@ -224,6 +226,20 @@ func (f *fakeRuntime) Watch(ctx context.Context) <-chan jack.ContainerEvent {
 }
 
 // running returns the running instances of a process.
+// runningImages returns the image IDs the running instances of a process
+// were started from.
+func (f *fakeRuntime) runningImages(process string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, fc := range f.containers {
+		if fc.c.Running && fc.c.Process == process {
+			out = append(out, fc.image)
+		}
+	}
+	return out
+}
+
 func (f *fakeRuntime) running(process string) []*jack.Container {
 	f.mu.Lock()
 	defer f.mu.Unlock()

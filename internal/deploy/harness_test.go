@@ -14,6 +14,7 @@ import (
 
 	jack "github.com/jack-paas/jack"
 	"github.com/jack-paas/jack/internal/router"
+	"github.com/jack-paas/jack/internal/secret"
 	"github.com/jack-paas/jack/internal/sqlite"
 )
 
@@ -38,6 +39,11 @@ func newHarness(t *testing.T) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	key, err := secret.LoadOrCreateKey(filepath.Join(t.TempDir(), "secret-key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Secrets, _ = secret.New(key)
 	h := &harness{t: t, store: db, rt: newFakeRuntime(), proxy: router.NewProxy(slog.New(slog.DiscardHandler)), static: t.TempDir()}
 	h.tables = &recordingRouter{Router: h.proxy}
 	h.front = httptest.NewServer(h.proxy)

@@ -15,8 +15,12 @@ type progress struct {
 	d *jack.Deployment
 }
 
-// step records one line of progress.
+// step records one line of progress; a nil progress (work no deployment
+// asked for, such as a heal) records nothing.
 func (p *progress) step(format string, args ...any) {
+	if p == nil {
+		return
+	}
 	msg := fmt.Sprintf(format, args...)
 	p.o.mu.Lock()
 	p.d.Steps = append(p.d.Steps, jack.Step{Time: p.o.now(), Message: msg})

@@ -290,6 +290,13 @@ func (o *Orchestrator) startOne(ctx context.Context, st *envState, pl *plan, slo
 		p.step("Starting %s (%d/%d)", spec.Name(), n, total)
 	}
 	c, err := o.runtime.Start(ctx, &spec)
+	if jack.ErrorCode(err) == jack.ENOTFOUND && spec.ImageDigest != "" {
+		// The engine lost the version's image (pruned): pull it again, by
+		// its digest, so that it is the very same image.
+		if _, perr := o.pull(ctx, spec.ImageDigest, p); perr == nil {
+			c, err = o.runtime.Start(ctx, &spec)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", spec.Name(), asUserError(err))
 	}

@@ -23,11 +23,17 @@ type rollout struct {
 	p   *progress
 	// opts are the choices of the deployment beyond its release.
 	opts runOpts
+	// prepare, when set, makes rel and v first: the deployment began
+	// before its release (see beginPrepared).
+	prepare preparedFunc
 }
 
 // run rolls the release out and records how it ended; on failure it undoes
 // what the deployment changed.
 func (r *rollout) run() {
+	if r.prepare != nil && !r.prepareRelease() {
+		return
+	}
 	start := r.o.now()
 	ctx, cancel := context.WithTimeout(r.o.ctx, r.timeout())
 	defer cancel()
@@ -43,6 +49,36 @@ func (r *rollout) run() {
 		return
 	}
 	r.succeed(now.Sub(start))
+}
+
+// prepareRelease makes the release of a deployment that began without one
+// and records it with the deployment; false when that failed, which ends
+// the deployment with nothing else changed.
+func (r *rollout) prepareRelease() bool {
+	rel, v, err := r.prepare(r.o.ctx, r.p)
+	if err == nil && rel.ID == 0 {
+		if err = r.o.store.CreateRelease(r.o.ctx, rel); err != nil {
+			err = fmt.Errorf("create release: %w", err)
+		}
+	}
+	if err != nil {
+		reason := jack.ErrorMessage(asUserError(err))
+		if r.o.ctx.Err() != nil {
+			reason = "interrupted: jack server stopped during the deployment"
+		} else {
+			r.p.step("Failed: %s", reason)
+		}
+		r.finish(jack.DeploymentFailed, reason, nil)
+		r.o.event(r.env.ID, "deploy", "Deployment %d failed: %s", r.d.ID, reason)
+		r.notify(jack.HookDeployFailed, jack.DeploymentFailed, reason)
+		return false
+	}
+	r.o.mu.Lock()
+	r.rel, r.v = rel, v
+	r.d.ReleaseID, r.d.ReleaseNumber = rel.ID, rel.Number
+	r.o.mu.Unlock()
+	r.p.save()
+	return true
 }
 
 // timeout is how long the deployment may take: as asked, else the
@@ -72,6 +108,9 @@ func (r *rollout) announce(strategy string) {
 // release command runs before any new instance starts: when it fails,
 // nothing else changes.
 func (r *rollout) apply(ctx context.Context, strategy string) error {
+	if err := r.o.ensureImage(ctx, r.v, r.p); err != nil {
+		return err
+	}
 	runRelease, err := r.shouldRelease(ctx)
 	if err != nil {
 		return err

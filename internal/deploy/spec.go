@@ -36,6 +36,7 @@ func plans(env *jack.Environment, rel *jack.Release, v *jack.Version, owner stri
 			Release:     rel.Number,
 			Version:     v.Label,
 			Image:       v.ImageID,
+			ImageDigest: v.Digest,
 			Entrypoint:  p.Entrypoint,
 			Command:     p.Command,
 			Port:        p.Port,

@@ -18,7 +18,7 @@ const deploymentSelect = `SELECT d.id, d.env_id, a.name, e.name, d.release_id, r
 	FROM deployments d
 	JOIN environments e ON e.id = d.env_id
 	JOIN apps a ON a.id = e.app_id
-	JOIN releases r ON r.id = d.release_id`
+	LEFT JOIN releases r ON r.id = d.release_id`
 
 // CreateDeployment stores a pending (the default) or running deployment of
 // d.ReleaseID and sets ID, Env, ReleaseNumber and CreatedAt. ECONFLICT if
@@ -40,13 +40,9 @@ func (db *DB) CreateDeployment(ctx context.Context, d *jack.Deployment) error {
 		if err != nil {
 			return err
 		}
-		var releaseNumber int
-		err = tx.QueryRowContext(ctx, `SELECT number FROM releases WHERE id = ? AND env_id = ?`,
-			d.ReleaseID, d.EnvID).Scan(&releaseNumber)
-		if errors.Is(err, sql.ErrNoRows) {
-			return jack.Errorf(jack.ENOTFOUND, "release %d is not a release of %s", d.ReleaseID, env.Ref())
-		} else if err != nil {
-			return fmt.Errorf("find release %d: %w", d.ReleaseID, err)
+		releaseNumber, err := releaseNumberOf(ctx, tx, env, d.ReleaseID)
+		if err != nil {
+			return err
 		}
 		if err := checkNoActiveDeployment(ctx, tx, env.ID, env.Ref(), 0); err != nil {
 			return err
@@ -58,7 +54,7 @@ func (db *DB) CreateDeployment(ctx context.Context, d *jack.Deployment) error {
 		res, err := tx.ExecContext(ctx, `INSERT INTO deployments
 			(env_id, release_id, from_release, kind, state, steps, reason, output, created_at, finished_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.EnvID, d.ReleaseID, d.FromRelease, d.Kind, d.State, steps, d.Reason, output,
+			d.EnvID, nullID(d.ReleaseID), d.FromRelease, d.Kind, d.State, steps, d.Reason, output,
 			formatTime(created), nullTime(d.FinishedAt))
 		if err != nil {
 			return fmt.Errorf("insert deployment of %s: %w", env.Ref(), err)
@@ -72,7 +68,9 @@ func (db *DB) CreateDeployment(ctx context.Context, d *jack.Deployment) error {
 	})
 }
 
-// UpdateDeployment saves State, Steps, Reason, Output and FinishedAt.
+// UpdateDeployment saves State, Steps, Reason, Output and FinishedAt, and
+// ReleaseID (setting ReleaseNumber) once a deployment that began before its
+// release has it; a deployment's release never changes after that.
 // ENOTFOUND if the deployment is gone.
 func (db *DB) UpdateDeployment(ctx context.Context, d *jack.Deployment) error {
 	if err := validateState(d.State); err != nil {
@@ -92,10 +90,22 @@ func (db *DB) UpdateDeployment(ctx context.Context, d *jack.Deployment) error {
 				return err
 			}
 		}
+		if d.ReleaseID != current.ReleaseID {
+			if current.ReleaseID != 0 {
+				return jack.Errorf(jack.ECONFLICT, "deployment %d already deploys release %d", d.ID, current.ReleaseNumber)
+			}
+			env, err := findEnvByID(ctx, tx, current.EnvID)
+			if err != nil {
+				return err
+			}
+			if d.ReleaseNumber, err = releaseNumberOf(ctx, tx, env, d.ReleaseID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, `UPDATE deployments
-			SET state = ?, steps = ?, reason = ?, output = ?, finished_at = ?
+			SET release_id = ?, state = ?, steps = ?, reason = ?, output = ?, finished_at = ?
 			WHERE id = ?`,
-			d.State, steps, d.Reason, output, nullTime(d.FinishedAt), d.ID); err != nil {
+			nullID(d.ReleaseID), d.State, steps, d.Reason, output, nullTime(d.FinishedAt), d.ID); err != nil {
 			return fmt.Errorf("update deployment %d: %w", d.ID, err)
 		}
 		return nil
@@ -180,11 +190,37 @@ func findDeployment(ctx context.Context, tx *tx, id int64) (*jack.Deployment, er
 	return d, err
 }
 
+// releaseNumberOf returns the number of a release of env; 0 for release
+// ID 0 (a deployment that prepares its release). ENOTFOUND if the release
+// is not the environment's.
+func releaseNumberOf(ctx context.Context, tx *tx, env *jack.Environment, releaseID int64) (int, error) {
+	if releaseID == 0 {
+		return 0, nil
+	}
+	var number int
+	err := tx.QueryRowContext(ctx, `SELECT number FROM releases WHERE id = ? AND env_id = ?`, releaseID, env.ID).Scan(&number)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, jack.Errorf(jack.ENOTFOUND, "release %d is not a release of %s", releaseID, env.Ref())
+	} else if err != nil {
+		return 0, fmt.Errorf("find release %d: %w", releaseID, err)
+	}
+	return number, nil
+}
+
+// nullID stores ID 0 as NULL.
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
 func scanDeployment(s scanner) (*jack.Deployment, error) {
 	var d jack.Deployment
 	var app, env, steps, output, created string
 	var finished sql.NullString
-	if err := s.Scan(&d.ID, &d.EnvID, &app, &env, &d.ReleaseID, &d.ReleaseNumber, &d.FromRelease,
+	var releaseID, releaseNumber sql.NullInt64
+	if err := s.Scan(&d.ID, &d.EnvID, &app, &env, &releaseID, &releaseNumber, &d.FromRelease,
 		&d.Kind, &d.State, &steps, &d.Reason, &output, &created, &finished); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
@@ -192,6 +228,7 @@ func scanDeployment(s scanner) (*jack.Deployment, error) {
 		return nil, fmt.Errorf("scan deployment: %w", err)
 	}
 	d.Env = app + "/" + env
+	d.ReleaseID, d.ReleaseNumber = releaseID.Int64, int(releaseNumber.Int64)
 	if err := decodeJSON(steps, &d.Steps); err != nil {
 		return nil, err
 	}

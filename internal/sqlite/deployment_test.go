@@ -177,3 +177,49 @@ func TestListDeployments(t *testing.T) {
 		})
 	}
 }
+
+func TestADeploymentThatBeginsBeforeItsReleaseGetsItOnce(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	app := mustCreateApp(t, db, "notes")
+	env := mustCreateEnv(t, db, app, "production")
+	other := mustCreateEnv(t, db, app, "staging")
+
+	d := &jack.Deployment{EnvID: env.ID, Kind: jack.KindDeploy, State: jack.DeploymentRunning}
+	if err := db.CreateDeployment(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := db.FindDeployment(ctx, d.ID); err != nil || got.ReleaseID != 0 || got.ReleaseNumber != 0 {
+		t.Fatalf("a deployment preparing its release: %+v, %v", got, err)
+	}
+	if list, err := db.ListDeployments(ctx, env.ID, 10); err != nil || len(list) != 1 {
+		t.Fatalf("ListDeployments = %+v, %v", list, err)
+	}
+	v := mustCreateVersion(t, db, app, "")
+	r := mustCreateRelease(t, db, env, v)
+	d.ReleaseID = r.ID
+	d.Steps = []jack.Step{{Time: testNow, Message: "Pulled notes:v1"}}
+	if err := db.UpdateDeployment(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.FindDeployment(ctx, d.ID); got.ReleaseID != r.ID || got.ReleaseNumber != r.Number || len(got.Steps) != 1 {
+		t.Fatalf("after its release was made: %+v", got)
+	}
+	// Its release never changes again, nor can it be another environment's.
+	r2 := mustCreateRelease(t, db, env, v)
+	d.ReleaseID = r2.ID
+	assertError(t, db.UpdateDeployment(ctx, d), jack.ECONFLICT, "deployment 1 already deploys release 1")
+	foreign := mustCreateRelease(t, db, other, v)
+	d2 := &jack.Deployment{EnvID: env.ID, Kind: jack.KindDeploy, State: jack.DeploymentFailed}
+	d.State = jack.DeploymentFailed
+	d.ReleaseID = r.ID
+	db.UpdateDeployment(ctx, d)
+	d2.State = jack.DeploymentRunning
+	if err := db.CreateDeployment(ctx, d2); err != nil {
+		t.Fatal(err)
+	}
+	d2.ReleaseID = foreign.ID
+	if err := db.UpdateDeployment(ctx, d2); jack.ErrorCode(err) != jack.ENOTFOUND {
+		t.Fatalf("setting another environment's release: %v", err)
+	}
+}
