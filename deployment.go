@@ -26,9 +26,9 @@ const (
 
 // Deployment is the act of moving an environment to a release.
 type Deployment struct {
-	ID            int64  `json:"id"`
-	EnvID         int64  `json:"env_id"`
-	Env           string `json:"env"` // "app/env", for display
+	ID    int64  `json:"id"`
+	EnvID int64  `json:"env_id"`
+	Env   string `json:"env"` // "app/env", for display
 	// ReleaseID and ReleaseNumber are 0 while a deployment prepares its
 	// release (pulls the image it deploys); the release exists once it has.
 	ReleaseID     int64 `json:"release_id"`
