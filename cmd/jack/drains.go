@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDrainsCommand) }
-
 // newDrainsCommand returns `jack drains add|list|remove APP/ENV [URL]`.
 func newDrainsCommand(c *cli) *cobra.Command {
 	var asJSON bool
