@@ -120,7 +120,7 @@ func (o *Orchestrator) run(st *envState, env *jack.Environment, rel *jack.Releas
 	case "restart":
 		p.step("Restarting release %d (%s)", rel.Number, v.Label)
 	default:
-		p.step("Release %d: %s — %s (%s, image %s)", rel.Number, v.Label, rel.Description, strategy, shortID(v.ImageID))
+		p.step("Release %d: %s — %s (%s, image %s)", rel.Number, v.Label, rel.Description, strategy, jack.ShortID(v.ImageID))
 	}
 	o.event(env.ID, "deploy", "Deployment %d started: release %d, %s", d.ID, rel.Number, rel.Description)
 	o.notify(jack.HookDeployStarted, env, d, jack.DeploymentRunning, "")
@@ -250,12 +250,4 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

@@ -154,9 +154,9 @@ func (o *Orchestrator) stopOneOffs(ctx context.Context, app, env string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			o.logger.Info("stopping one-off container", "app", c.App, "env", c.Env, "what", c.Process, "container", shortID(c.ID))
+			o.logger.Info("stopping one-off container", "app", c.App, "env", c.Env, "what", c.Process, "container", jack.ShortID(c.ID))
 			if err := o.runtime.Stop(ctx, c.ID, time.Second); err != nil {
-				o.logger.Warn("stop one-off container", "container", shortID(c.ID), "err", err)
+				o.logger.Warn("stop one-off container", "container", jack.ShortID(c.ID), "err", err)
 			}
 		}()
 	}

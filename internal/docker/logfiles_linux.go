@@ -637,7 +637,7 @@ func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.Inspect
 		if r.logFiles.mode == logReaderFiles {
 			return nil, true, err
 		}
-		r.logger.Debug("reading a container's output through the engine's API", "container", shortID(info.ID), "why", err)
+		r.logger.Debug("reading a container's output through the engine's API", "container", jack.ShortID(info.ID), "why", err)
 		return nil, false, nil
 	}
 	tty := info.Config != nil && info.Config.Tty
@@ -646,7 +646,7 @@ func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.Inspect
 		if r.logFiles.mode == logReaderFiles {
 			return nil, true, err
 		}
-		r.logger.Warn("can't read a container's log files; reading its output through the engine's API", "container", shortID(info.ID), "err", err)
+		r.logger.Warn("can't read a container's log files; reading its output through the engine's API", "container", jack.ShortID(info.ID), "err", err)
 		return nil, false, nil
 	}
 	fs.stopping = fs.stopping || !follow // read to the end, then EOF
