@@ -243,16 +243,9 @@ func oneOffName(spec *jack.OneOffSpec) string {
 
 // ListOneOffs returns the one-off containers of app/env ("" for all).
 func (r *Runtime) ListOneOffs(ctx context.Context, app, env string) ([]*jack.Container, error) {
-	args := r.managedFilter()
-	if app != "" {
-		args.Add("label", jack.LabelApp+"="+app)
-	}
-	if env != "" {
-		args.Add("label", jack.LabelEnv+"="+env)
-	}
-	summaries, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	summaries, err := r.listManaged(ctx, app, env)
 	if err != nil {
-		return nil, r.fail(err, "list containers")
+		return nil, err
 	}
 	var out []*jack.Container
 	for _, s := range summaries {
