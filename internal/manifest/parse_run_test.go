@@ -1,14 +1,16 @@
-package jack
+package manifest
 
 import (
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jack-paas/jack"
 )
 
 func TestParseManifestReleaseCronVolumes(t *testing.T) {
-	m, err := ParseManifest("jack.yaml", []byte(`
+	m, err := Parse("jack.yaml", []byte(`
 processes:
   web: {command: gunicorn app}
 release: python3 manage.py migrate --noinput
@@ -31,9 +33,9 @@ deploy: {release_timeout: 2m}
 	if want := []string{"python3", "manage.py", "migrate", "--noinput"}; !reflect.DeepEqual(m.Release, want) {
 		t.Errorf("release = %q", m.Release)
 	}
-	want := []*CronJob{
+	want := []*jack.CronJob{
 		{Name: "clearsessions", Schedule: "0 3 * * *", Command: []string{"python3", "manage.py", "clearsessions"}},
-		{Name: "report", Schedule: "@every 10m", Command: []string{"sh", "-c", "report | mail"}, Timeout: Duration(5 * time.Minute), Timezone: "Europe/Paris", Overlap: true},
+		{Name: "report", Schedule: "@every 10m", Command: []string{"sh", "-c", "report | mail"}, Timeout: jack.Duration(5 * time.Minute), Timezone: "Europe/Paris", Overlap: true},
 	}
 	if !reflect.DeepEqual(m.Cron, want) {
 		t.Errorf("cron = %+v %+v", m.Cron[0], m.Cron[1])
@@ -41,10 +43,10 @@ deploy: {release_timeout: 2m}
 	if !reflect.DeepEqual(m.Volumes, map[string]string{"data": "/data", "media": "/app/media"}) {
 		t.Errorf("volumes = %v", m.Volumes)
 	}
-	if m.Deploy.ReleaseTimeout != Duration(2*time.Minute) {
+	if m.Deploy.ReleaseTimeout != jack.Duration(2*time.Minute) {
 		t.Errorf("release_timeout = %s", m.Deploy.ReleaseTimeout.D())
 	}
-	if d := (&Manifest{}).WithDefaults(ImageInfo{}).Deploy.ReleaseTimeout; d != Duration(DefaultReleaseTimeout) {
+	if d := (&jack.Manifest{}).WithDefaults(jack.ImageInfo{}).Deploy.ReleaseTimeout; d != jack.Duration(jack.DefaultReleaseTimeout) {
 		t.Errorf("default release timeout %s", d.D())
 	}
 }
@@ -79,11 +81,11 @@ func TestParseManifestReleaseCronVolumesErrors(t *testing.T) {
 		{"release timeout", "deploy: {release_timeout: soon}\n", "deploy.release_timeout"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := ParseManifest("jack.yaml", []byte(tc.yaml))
+			m, err := Parse("jack.yaml", []byte(tc.yaml))
 			if err == nil {
 				t.Fatalf("parsed into %+v, want error %q", m, tc.want)
 			}
-			if ErrorCode(err) != EINVALID || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
+			if jack.ErrorCode(err) != jack.EINVALID || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "\n") {
 				t.Fatalf("error:\n got %s\nwant %s", err, tc.want)
 			}
 		})
@@ -91,7 +93,7 @@ func TestParseManifestReleaseCronVolumesErrors(t *testing.T) {
 }
 
 func TestParseProcfile(t *testing.T) {
-	m, err := ParseManifestFile("app/Procfile", []byte(`# processes
+	m, err := ParseFile("app/Procfile", []byte(`# processes
 web: gunicorn notesite.wsgi --bind 0.0.0.0:$PORT
 worker:   celery -A notesite worker
 
@@ -101,8 +103,8 @@ clock: python3 clock.py
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Manifest{
-		Processes: map[string]*Process{
+	want := &jack.Manifest{
+		Processes: map[string]*jack.Process{
 			"web":    {Command: []string{"/bin/sh", "-c", "gunicorn notesite.wsgi --bind 0.0.0.0:$PORT"}},
 			"worker": {Command: []string{"celery", "-A", "notesite", "worker"}},
 			"clock":  {Command: []string{"python3", "clock.py"}},
@@ -119,14 +121,14 @@ clock: python3 clock.py
 		{"Web_1: x\n", `Procfile:1: process name "Web_1" is not valid`},
 		{"web: echo 'open\n", "Procfile:1: web: the command has a single quote that is not closed"},
 	} {
-		if _, err := ParseManifestFile("Procfile", []byte(tc.procfile)); err == nil || err.Error() != tc.want && !strings.HasPrefix(err.Error(), tc.want) {
+		if _, err := ParseFile("Procfile", []byte(tc.procfile)); err == nil || err.Error() != tc.want && !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%q: error %v, want %q", tc.procfile, err, tc.want)
 		}
 	}
 }
 
 func TestParseDockerrun(t *testing.T) {
-	m, err := ParseManifestFile("Dockerrun.aws.json", []byte(`{
+	m, err := ParseFile("Dockerrun.aws.json", []byte(`{
   "AWSEBDockerrunVersion": "1",
   "Image": {"Name": "janedoe/notes:v2", "Update": "true"},
   "Ports": [{"ContainerPort": 8000, "HostPort": 80}, {"ContainerPort": 9000}],
@@ -138,9 +140,9 @@ func TestParseDockerrun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &Manifest{
+	want := &jack.Manifest{
 		Image: "janedoe/notes:v2",
-		Processes: map[string]*Process{"web": {
+		Processes: map[string]*jack.Process{"web": {
 			Entrypoint: []string{"/app/bin/notes"}, Command: []string{"--workers", "2", "a b"}, Port: 8000,
 		}},
 		Volumes: map[string]string{"mydb": "/etc/mysql", "logs": "/var/log/nginx"},
@@ -160,46 +162,8 @@ func TestParseDockerrun(t *testing.T) {
 		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Imag\": {}\n}", `Dockerrun.aws.json:3: unknown key "Imag" in the manifest`},
 		{"{\n  \"AWSEBDockerrunVersion\": \"1\",\n  \"Ports\": [\n}", "Dockerrun.aws.json:4: not valid JSON"},
 	} {
-		if _, err := ParseManifestFile("Dockerrun.aws.json", []byte(tc.json)); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+		if _, err := ParseFile("Dockerrun.aws.json", []byte(tc.json)); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
 			t.Errorf("%s:\n got %v\nwant %s", tc.json, err, tc.want)
-		}
-	}
-}
-
-func TestSchedules(t *testing.T) {
-	at := func(s string) time.Time {
-		v, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
-	for _, tc := range []struct{ spec, tz, from, next, prev string }{
-		{"0 3 * * *", "", "2026-11-26T10:00:00Z", "2026-11-27T03:00:00Z", "2026-11-26T03:00:00Z"},
-		{"*/15 * * * *", "", "2026-11-26T10:07:30Z", "2026-11-26T10:15:00Z", "2026-11-26T10:00:00Z"},
-		{"30 9 * * mon-fri", "", "2026-11-27T10:00:00Z", "2026-11-30T09:30:00Z", "2026-11-27T09:30:00Z"}, // Friday
-		{"0 0 1 jan *", "", "2026-11-26T00:00:00Z", "2027-01-01T00:00:00Z", "2026-01-01T00:00:00Z"},
-		{"0 0 13 * 5", "", "2026-11-26T00:00:00Z", "2026-11-27T00:00:00Z", "2026-11-20T00:00:00Z"}, // the 13th or a Friday
-		{"0 3 * * *", "Europe/Paris", "2026-11-26T10:00:00Z", "2026-11-27T02:00:00Z", "2026-11-26T02:00:00Z"},
-		{"@hourly", "", "2026-11-26T10:00:00Z", "2026-11-26T11:00:00Z", "2026-11-26T10:00:00Z"},
-		{"0 0 * * 7", "", "2026-11-26T00:00:00Z", "2026-11-29T00:00:00Z", "2026-11-22T00:00:00Z"}, // Sunday as 7
-		{"@every 10m", "", "2026-11-26T10:07:00Z", "2026-11-26T10:10:00Z", "2026-11-26T10:00:00Z"},
-		{"@every 3s", "", "2026-11-26T10:00:01Z", "2026-11-26T10:00:03Z", "2026-11-26T10:00:00Z"},
-	} {
-		s, err := ParseSchedule(tc.spec, tc.tz)
-		if err != nil {
-			t.Fatalf("%s: %v", tc.spec, err)
-		}
-		if got := s.Next(at(tc.from)); !got.Equal(at(tc.next)) {
-			t.Errorf("%s (%s) Next(%s) = %s, want %s", tc.spec, tc.tz, tc.from, got.UTC(), tc.next)
-		}
-		if got := s.Prev(at(tc.from)); !got.Equal(at(tc.prev)) {
-			t.Errorf("%s (%s) Prev(%s) = %s, want %s", tc.spec, tc.tz, tc.from, got.UTC(), tc.prev)
-		}
-	}
-	for _, bad := range []string{"", "* * * *", "a * * * *", "5-1 * * * *", "*/0 * * * *", "* * 0 * *", "* * * 13 *", "@every", "@every -1m", "@often"} {
-		if _, err := ParseSchedule(bad, ""); err == nil || ErrorCode(err) != EINVALID {
-			t.Errorf("schedule %q: %v, want EINVALID", bad, err)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package jack
+package manifest
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/jack-paas/jack"
 )
 
 // Keys of jack.yaml. laterManifestKeys belong to a later version of Jack; they are
@@ -25,50 +27,51 @@ var (
 	cronKeys          = []string{"name", "schedule", "command", "timeout", "timezone", "overlap"}
 )
 
-// ParseManifest reads a jack.yaml manifest; name is the file's name, used
-// in errors. An empty file gives an empty manifest, to which WithDefaults
-// gives one web process. Every error is an EINVALID *Error of one line,
-// "NAME:LINE: what is wrong", naming the key that is wrong.
+// Parse reads a jack.yaml manifest; name is the file's name, used in
+// errors. An empty file gives an empty manifest, to which
+// Manifest.WithDefaults gives one web process. Every error is an EINVALID
+// *jack.Error of one line, "NAME:LINE: what is wrong", naming the key that
+// is wrong.
 //
 // A command given as a string is split into words as a shell would split
 // it, honouring single quotes, double quotes and backslashes, but no shell
 // runs it: a command that needs one ($VAR, pipes, &&) is refused with a hint
 // to write it as [sh, -c, "..."].
-func ParseManifest(name string, data []byte) (*Manifest, error) {
+func Parse(name string, data []byte) (*jack.Manifest, error) {
 	if name == "" {
 		name = "manifest"
 	}
-	p := &manifestParser{file: name}
+	p := &parser{file: name}
 	root, err := p.document(data)
 	if err != nil {
 		return nil, err
 	}
-	m := &Manifest{}
+	m := &jack.Manifest{}
 	if root != nil {
 		if err := p.manifest(root, m); err != nil {
 			return nil, err
 		}
 	}
 	if err := m.Validate(); err != nil {
-		return nil, Errorf(EINVALID, "%s: %s", name, ErrorMessage(err))
+		return nil, jack.Errorf(jack.EINVALID, "%s: %s", name, jack.ErrorMessage(err))
 	}
 	return m, nil
 }
 
-// manifestParser turns a YAML node tree into a Manifest, keeping the file's
+// parser turns a YAML node tree into a jack.Manifest, keeping the file's
 // name for its errors.
-type manifestParser struct {
+type parser struct {
 	file string
 }
 
 // errorf returns an EINVALID error pointing at the node's line.
-func (p *manifestParser) errorf(n *yaml.Node, format string, args ...any) error {
-	return Errorf(EINVALID, "%s:%d: %s", p.file, n.Line, fmt.Sprintf(format, args...))
+func (p *parser) errorf(n *yaml.Node, format string, args ...any) error {
+	return jack.Errorf(jack.EINVALID, "%s:%d: %s", p.file, n.Line, fmt.Sprintf(format, args...))
 }
 
 // document parses data as one YAML document and returns its root node, nil
 // when the document is empty.
-func (p *manifestParser) document(data []byte) (*yaml.Node, error) {
+func (p *parser) document(data []byte) (*yaml.Node, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
@@ -104,17 +107,17 @@ func (p *manifestParser) document(data []byte) (*yaml.Node, error) {
 // The library reports the line where the enclosing block began, not where
 // the problem is, so the line is found again: the first line at which the
 // file, cut short there, fails with the same complaint.
-func (p *manifestParser) syntaxError(data []byte, err error) error {
+func (p *parser) syntaxError(data []byte, err error) error {
 	msg := yamlMessage(err)
 	line := problemLine(data, msg)
 	if line == 0 {
-		return Errorf(EINVALID, "%s: %s", p.file, msg)
+		return jack.Errorf(jack.EINVALID, "%s: %s", p.file, msg)
 	}
 	text := strings.Split(string(data), "\n")[line-1]
 	if indent := text[:len(text)-len(strings.TrimLeft(text, " \t"))]; strings.Contains(indent, "\t") {
 		msg += "; indent with spaces, since YAML does not allow tabs"
 	}
-	return Errorf(EINVALID, "%s:%d: %s", p.file, line, msg)
+	return jack.Errorf(jack.EINVALID, "%s:%d: %s", p.file, line, msg)
 }
 
 var yamlLineRE = regexp.MustCompile(`^(?:yaml: )?(?:line \d+: )?`)
@@ -155,7 +158,7 @@ func problemLine(data []byte, msg string) int {
 }
 
 // manifest reads the top-level mapping.
-func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
+func (p *parser) manifest(root *yaml.Node, m *jack.Manifest) error {
 	if root.Kind != yaml.MappingNode {
 		return p.errorf(root, "expected a mapping with keys such as processes and deploy, got %s", describeNode(root))
 	}
@@ -178,29 +181,29 @@ func (p *manifestParser) manifest(root *yaml.Node, m *Manifest) error {
 	})
 }
 
-func (p *manifestParser) processes(n *yaml.Node, m *Manifest) error {
+func (p *parser) processes(n *yaml.Node, m *jack.Manifest) error {
 	if isNullNode(n) {
 		return nil
 	}
 	if n.Kind != yaml.MappingNode {
 		return p.errorf(n, "processes: expected a mapping of process names, such as web, got %s", describeNode(n))
 	}
-	m.Processes = map[string]*Process{}
+	m.Processes = map[string]*jack.Process{}
 	return p.mapping(n, "processes", nil, func(name string, keyNode, value *yaml.Node) error {
-		proc := &Process{}
+		proc := &jack.Process{}
 		if err := p.process(value, "processes."+name, proc); err != nil {
 			return err
 		}
 		// Values that parse but make no sense, pointed at the process.
-		if err := (&Manifest{Processes: map[string]*Process{name: proc}}).Validate(); err != nil {
-			return p.errorf(keyNode, "%s", ErrorMessage(err))
+		if err := (&jack.Manifest{Processes: map[string]*jack.Process{name: proc}}).Validate(); err != nil {
+			return p.errorf(keyNode, "%s", jack.ErrorMessage(err))
 		}
 		m.Processes[name] = proc
 		return nil
 	})
 }
 
-func (p *manifestParser) process(n *yaml.Node, path string, proc *Process) error {
+func (p *parser) process(n *yaml.Node, path string, proc *jack.Process) error {
 	if isNullNode(n) {
 		return nil
 	}
@@ -230,7 +233,7 @@ func (p *manifestParser) process(n *yaml.Node, path string, proc *Process) error
 }
 
 // command reads a list of words, or a string split into words.
-func (p *manifestParser) command(n *yaml.Node, path string) ([]string, error) {
+func (p *parser) command(n *yaml.Node, path string) ([]string, error) {
 	switch {
 	case isNullNode(n):
 		return nil, nil
@@ -260,11 +263,11 @@ func (p *manifestParser) command(n *yaml.Node, path string) ([]string, error) {
 }
 
 // health reads {path, interval, timeout}, or a bare string meaning the path.
-func (p *manifestParser) health(n *yaml.Node, path string) (*HealthCheck, error) {
+func (p *parser) health(n *yaml.Node, path string) (*jack.HealthCheck, error) {
 	if isNullNode(n) {
 		return nil, nil
 	}
-	h := &HealthCheck{}
+	h := &jack.HealthCheck{}
 	switch n.Kind {
 	case yaml.ScalarNode:
 		h.Path = n.Value
@@ -288,7 +291,7 @@ func (p *manifestParser) health(n *yaml.Node, path string) (*HealthCheck, error)
 	return h, err
 }
 
-func (p *manifestParser) deploy(n *yaml.Node, d *DeployPolicy) error {
+func (p *parser) deploy(n *yaml.Node, d *jack.DeployPolicy) error {
 	if isNullNode(n) {
 		return nil
 	}
@@ -300,8 +303,8 @@ func (p *manifestParser) deploy(n *yaml.Node, d *DeployPolicy) error {
 		switch key {
 		case "strategy":
 			if d.Strategy, err = p.string(value, at); err == nil && d.Strategy != "" {
-				if err := ValidateStrategy(d.Strategy); err != nil {
-					return p.errorf(value, "%s", ErrorMessage(err))
+				if err := jack.ValidateStrategy(d.Strategy); err != nil {
+					return p.errorf(value, "%s", jack.ErrorMessage(err))
 				}
 			}
 		case "batch":
@@ -323,7 +326,7 @@ func (p *manifestParser) deploy(n *yaml.Node, d *DeployPolicy) error {
 // repeated keys, keys of a later version of Jack at the top level, and,
 // when known is not nil, keys not in it. path names the mapping in errors
 // ("" for the top level).
-func (p *manifestParser) mapping(n *yaml.Node, path string, known []string, fn func(key string, keyNode, value *yaml.Node) error) error {
+func (p *parser) mapping(n *yaml.Node, path string, known []string, fn func(key string, keyNode, value *yaml.Node) error) error {
 	seen := map[string]int{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		keyNode, value := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
@@ -348,7 +351,7 @@ func (p *manifestParser) mapping(n *yaml.Node, path string, known []string, fn f
 	return nil
 }
 
-func (p *manifestParser) string(n *yaml.Node, path string) (string, error) {
+func (p *parser) string(n *yaml.Node, path string) (string, error) {
 	if isNullNode(n) {
 		return "", nil
 	} else if n.Kind != yaml.ScalarNode {
@@ -357,7 +360,7 @@ func (p *manifestParser) string(n *yaml.Node, path string) (string, error) {
 	return n.Value, nil
 }
 
-func (p *manifestParser) int(n *yaml.Node, path string) (int, error) {
+func (p *parser) int(n *yaml.Node, path string) (int, error) {
 	if isNullNode(n) {
 		return 0, nil
 	} else if n.Kind != yaml.ScalarNode {
@@ -374,7 +377,7 @@ func (p *manifestParser) int(n *yaml.Node, path string) (int, error) {
 	return 0, p.errorf(n, "%s: expected a number, got %q", path, n.Value)
 }
 
-func (p *manifestParser) float(n *yaml.Node, path string) (float64, error) {
+func (p *parser) float(n *yaml.Node, path string) (float64, error) {
 	if isNullNode(n) {
 		return 0, nil
 	} else if n.Kind != yaml.ScalarNode {
@@ -387,13 +390,13 @@ func (p *manifestParser) float(n *yaml.Node, path string) (float64, error) {
 	return v, nil
 }
 
-func (p *manifestParser) duration(n *yaml.Node, path string) (Duration, error) {
+func (p *parser) duration(n *yaml.Node, path string) (jack.Duration, error) {
 	if isNullNode(n) {
 		return 0, nil
 	} else if n.Kind != yaml.ScalarNode {
 		return 0, p.errorf(n, "%s: expected a duration such as 30s, got %s", path, describeNode(n))
 	}
-	var d Duration
+	var d jack.Duration
 	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
 		return 0, p.errorf(n, "%s: %v", path, err)
 	} else if d < 0 {
@@ -402,41 +405,17 @@ func (p *manifestParser) duration(n *yaml.Node, path string) (Duration, error) {
 	return d, nil
 }
 
-func (p *manifestParser) memory(n *yaml.Node, path string) (int64, error) {
+func (p *parser) memory(n *yaml.Node, path string) (int64, error) {
 	if isNullNode(n) {
 		return 0, nil
 	} else if n.Kind != yaml.ScalarNode {
 		return 0, p.errorf(n, "%s: expected a size such as 512m, got %s", path, describeNode(n))
 	}
-	v, err := parseMemory(n.Value)
+	v, err := jack.ParseSize(n.Value)
 	if err != nil {
 		return 0, p.errorf(n, "%s: %v", path, err)
 	}
 	return v, nil
-}
-
-// memoryRE matches a size: a number, then optionally k, m, g or t, an "i"
-// and a "b", in any case: 512m, 1.5g, 256Mi, 2GiB, 1048576.
-var memoryRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?) ?(?:([kmgt])i?)?b?$`)
-
-// parseMemory reads a size in bytes; units are binary (1k = 1024).
-func parseMemory(s string) (int64, error) {
-	m := memoryRE.FindStringSubmatch(strings.ToLower(strings.TrimSpace(s)))
-	if m == nil {
-		return 0, fmt.Errorf("%q is not a size; write one like 512m or 1g", s)
-	}
-	number, err := strconv.ParseFloat(m[1], 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a size; write one like 512m or 1g", s)
-	}
-	unit := map[string]float64{"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[m[2]]
-	bytes := number * unit
-	if bytes > 1<<53 {
-		return 0, fmt.Errorf("%q is too large", s)
-	} else if bytes != math.Trunc(bytes) {
-		return 0, fmt.Errorf("%q is not a whole number of bytes; write one like 512m or 1g", s)
-	}
-	return int64(bytes), nil
 }
 
 // resolveAlias follows aliases to the node they name.
