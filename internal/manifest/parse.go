@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"regexp"
-	"slices"
-	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -181,6 +178,8 @@ func (p *parser) manifest(root *yaml.Node, m *jack.Manifest) error {
 	})
 }
 
+// processes reads the mapping of process names to processes, checking
+// each process's values as it goes so that an error points at it.
 func (p *parser) processes(n *yaml.Node, m *jack.Manifest) error {
 	if isNullNode(n) {
 		return nil
@@ -203,6 +202,7 @@ func (p *parser) processes(n *yaml.Node, m *jack.Manifest) error {
 	})
 }
 
+// process reads one process's keys into proc.
 func (p *parser) process(n *yaml.Node, path string, proc *jack.Process) error {
 	if isNullNode(n) {
 		return nil
@@ -291,6 +291,7 @@ func (p *parser) health(n *yaml.Node, path string) (*jack.HealthCheck, error) {
 	return h, err
 }
 
+// deploy reads how a deployment replaces instances.
 func (p *parser) deploy(n *yaml.Node, d *jack.DeployPolicy) error {
 	if isNullNode(n) {
 		return nil
@@ -320,223 +321,4 @@ func (p *parser) deploy(n *yaml.Node, d *jack.DeployPolicy) error {
 		}
 		return err
 	})
-}
-
-// mapping calls fn for each key of the mapping n, in order, refusing
-// repeated keys, keys of a later version of Jack at the top level, and,
-// when known is not nil, keys not in it. path names the mapping in errors
-// ("" for the top level).
-func (p *parser) mapping(n *yaml.Node, path string, known []string, fn func(key string, keyNode, value *yaml.Node) error) error {
-	seen := map[string]int{}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		keyNode, value := resolveAlias(n.Content[i]), resolveAlias(n.Content[i+1])
-		if keyNode.Kind != yaml.ScalarNode {
-			return p.errorf(keyNode, "%s: expected a name as key, got %s", mappingName(path), describeNode(keyNode))
-		}
-		key := keyNode.Value
-		if line, ok := seen[key]; ok {
-			return p.errorf(keyNode, "key %q appears twice in %s (first on line %d)", key, mappingName(path), line)
-		}
-		seen[key] = keyNode.Line
-		if known != nil && !slices.Contains(known, key) {
-			if path == "" && slices.Contains(laterManifestKeys, key) {
-				return p.errorf(keyNode, "%s is not supported by this version of Jack yet", key)
-			}
-			return p.errorf(keyNode, "unknown key %q in %s (known: %s)", key, mappingName(path), strings.Join(known, ", "))
-		}
-		if err := fn(key, keyNode, value); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (p *parser) string(n *yaml.Node, path string) (string, error) {
-	if isNullNode(n) {
-		return "", nil
-	} else if n.Kind != yaml.ScalarNode {
-		return "", p.errorf(n, "%s: expected a string, got %s", path, describeNode(n))
-	}
-	return n.Value, nil
-}
-
-func (p *parser) int(n *yaml.Node, path string) (int, error) {
-	if isNullNode(n) {
-		return 0, nil
-	} else if n.Kind != yaml.ScalarNode {
-		return 0, p.errorf(n, "%s: expected a number, got %s", path, describeNode(n))
-	}
-	v, err := strconv.ParseInt(n.Value, 10, 32)
-	if err == nil {
-		return int(v), nil
-	} else if errors.Is(err, strconv.ErrRange) {
-		return 0, p.errorf(n, "%s: %s is out of range", path, n.Value)
-	} else if _, ferr := strconv.ParseFloat(n.Value, 64); ferr == nil {
-		return 0, p.errorf(n, "%s: expected a whole number, got %s", path, n.Value)
-	}
-	return 0, p.errorf(n, "%s: expected a number, got %q", path, n.Value)
-}
-
-func (p *parser) float(n *yaml.Node, path string) (float64, error) {
-	if isNullNode(n) {
-		return 0, nil
-	} else if n.Kind != yaml.ScalarNode {
-		return 0, p.errorf(n, "%s: expected a number, got %s", path, describeNode(n))
-	}
-	v, err := strconv.ParseFloat(n.Value, 64)
-	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, p.errorf(n, "%s: expected a number, got %q", path, n.Value)
-	}
-	return v, nil
-}
-
-func (p *parser) duration(n *yaml.Node, path string) (jack.Duration, error) {
-	if isNullNode(n) {
-		return 0, nil
-	} else if n.Kind != yaml.ScalarNode {
-		return 0, p.errorf(n, "%s: expected a duration such as 30s, got %s", path, describeNode(n))
-	}
-	var d jack.Duration
-	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
-		return 0, p.errorf(n, "%s: %v", path, err)
-	} else if d < 0 {
-		return 0, p.errorf(n, "%s: %q is negative; give a positive duration like 30s", path, n.Value)
-	}
-	return d, nil
-}
-
-func (p *parser) memory(n *yaml.Node, path string) (int64, error) {
-	if isNullNode(n) {
-		return 0, nil
-	} else if n.Kind != yaml.ScalarNode {
-		return 0, p.errorf(n, "%s: expected a size such as 512m, got %s", path, describeNode(n))
-	}
-	v, err := jack.ParseSize(n.Value)
-	if err != nil {
-		return 0, p.errorf(n, "%s: %v", path, err)
-	}
-	return v, nil
-}
-
-// resolveAlias follows aliases to the node they name.
-func resolveAlias(n *yaml.Node) *yaml.Node {
-	for n.Kind == yaml.AliasNode && n.Alias != nil {
-		n = n.Alias
-	}
-	return n
-}
-
-// isNullNode reports whether n is an empty value, such as "key:" with nothing
-// after it; an empty value leaves the field unset.
-func isNullNode(n *yaml.Node) bool {
-	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
-}
-
-// describeNode says what a node is, for "expected X, got Y" errors.
-func describeNode(n *yaml.Node) string {
-	switch n.Kind {
-	case yaml.MappingNode:
-		return "a mapping"
-	case yaml.SequenceNode:
-		return "a list"
-	case yaml.ScalarNode:
-		if isNullNode(n) {
-			return "nothing"
-		}
-		return strconv.Quote(n.Value)
-	}
-	return "something else"
-}
-
-// mappingName names a mapping in errors.
-func mappingName(path string) string {
-	if path == "" {
-		return "the manifest"
-	}
-	return path
-}
-
-// shellOnly are the characters that mean something only to a shell when
-// they are not quoted: expansion, pipes, lists, redirection, subshells.
-const shellOnly = "$`|&;<>()"
-
-// splitWords splits a command line into words as a POSIX shell does before
-// it expands anything: blanks separate words; single quotes keep everything
-// up to the next single quote; double quotes keep everything but $ and `,
-// with backslash escaping $ ` " \ and a newline; a backslash outside quotes
-// keeps the next character, and a backslash-newline joins two lines. A
-// character that would need a shell to act on it is an error, since the
-// words are run without one.
-func splitWords(line string) ([]string, error) {
-	var words []string
-	var word strings.Builder
-	inWord := false // a word has begun, perhaps with "" and nothing else
-	endWord := func() {
-		if inWord {
-			words = append(words, word.String())
-			word.Reset()
-			inWord = false
-		}
-	}
-	for i := 0; i < len(line); i++ {
-		c := line[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			endWord()
-		case c == '\\':
-			if i+1 == len(line) {
-				return nil, errors.New("ends with a backslash that escapes nothing")
-			}
-			i++
-			if line[i] != '\n' {
-				word.WriteByte(line[i])
-				inWord = true
-			}
-		case c == '\'':
-			end := strings.IndexByte(line[i+1:], '\'')
-			if end < 0 {
-				return nil, errors.New("has a single quote that is not closed")
-			}
-			word.WriteString(line[i+1 : i+1+end])
-			i += end + 1
-			inWord = true
-		case c == '"':
-			inWord = true
-			for i++; ; i++ {
-				if i == len(line) {
-					return nil, errors.New("has a double quote that is not closed")
-				}
-				c := line[i]
-				if c == '"' {
-					break
-				} else if c == '\\' && i+1 < len(line) && strings.IndexByte("$`\"\\\n", line[i+1]) >= 0 {
-					i++
-					if line[i] != '\n' {
-						word.WriteByte(line[i])
-					}
-					continue
-				} else if c == '$' || c == '`' {
-					return nil, needsShell(c)
-				}
-				word.WriteByte(c)
-			}
-		case strings.IndexByte(shellOnly, c) >= 0:
-			return nil, needsShell(c)
-		default:
-			word.WriteByte(c)
-			inWord = true
-		}
-	}
-	endWord()
-	return words, nil
-}
-
-func needsShell(c byte) error { return &needsShellError{c} }
-
-// needsShellError is a command with a character only a shell acts on.
-type needsShellError struct{ c byte }
-
-func (e *needsShellError) Error() string {
-	return fmt.Sprintf("%c needs a shell, and Jack runs the command without one; "+
-		"write it as a list such as [sh, -c, \"...\"], or escape it with a backslash", e.c)
 }

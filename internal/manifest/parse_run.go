@@ -101,18 +101,3 @@ func (p *parser) volumes(n *yaml.Node, m *jack.Manifest) error {
 		return nil
 	})
 }
-
-func (p *parser) bool(n *yaml.Node, path string) (bool, error) {
-	if isNullNode(n) {
-		return false, nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		switch n.Value {
-		case "true", "yes", "on":
-			return true, nil
-		case "false", "no", "off":
-			return false, nil
-		}
-	}
-	return false, p.errorf(n, "%s: expected true or false, got %s", path, describeNode(n))
-}
