@@ -24,9 +24,9 @@ import (
 // Reading the local driver's files.
 //
 // The engine's log API costs it three system calls per line (a pread for a
-// record's size, one for the record, a flushed write to the client): about
-// 9 µs of its CPU per line, three times what storing the line cost it, so a
-// container writing flat out outruns any reader of the API (bench/README.md,
+// record's size, one for the record, a flushed write to the client): more
+// of its CPU per line than storing the line cost it, so a container writing
+// flat out outruns any reader of the API (bench/README.md, bench/logs.sh,
 // "Where the time goes"). When Jack runs beside the engine and can read its
 // data folder, it reads the files the engine writes instead: the same
 // records in the same order (so cursors and every once-only guarantee are

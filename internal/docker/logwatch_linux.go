@@ -18,9 +18,9 @@ import (
 //
 // A folder is watched for writes only while one of its streams waits for
 // them (arm/disarm): with a watch for writes, the kernel queues an event at
-// every write(2) of the engine, which cost a container writing flat out a
-// third of its speed. Renames, creations and closes are watched all along;
-// they are rare.
+// every write(2) of the engine, which slowed a container writing flat out
+// (bench/README.md, bench/logs.sh). Renames, creations and closes are
+// watched all along; they are rare.
 type folderWatch struct {
 	f      *os.File
 	logger *slog.Logger
