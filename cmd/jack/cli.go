@@ -203,6 +203,15 @@ func (c *cli) envClient(ref string) (api *client.Client, app, env string, err er
 	return api, app, env, nil
 }
 
+// appClient checks an APP argument and returns the API client: how every
+// command on an app begins.
+func (c *cli) appClient(app string) (*client.Client, error) {
+	if err := parseApp(app); err != nil {
+		return nil, err
+	}
+	return c.client()
+}
+
 // argsBetween accepts from min to max arguments (max -1: no limit).
 func argsBetween(min, max int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -221,4 +230,13 @@ func parseRef(ref string) (app, env string, err error) {
 		return "", "", usageErrorf("%s", jack.ErrorMessage(err))
 	}
 	return app, env, nil
+}
+
+// parseApp checks an APP from the command line; a malformed one is a usage
+// error.
+func parseApp(app string) error {
+	if err := jack.ValidateName("app", app); err != nil {
+		return usageErrorf("%s", jack.ErrorMessage(err))
+	}
+	return nil
 }

@@ -17,10 +17,7 @@ func newVersionsCommand(c *cli) *cobra.Command {
 		Short: "List an app's versions, newest first",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			if err := jack.ValidateName("app", args[0]); err != nil {
-				return usageErrorf("%s", jack.ErrorMessage(err))
-			}
-			api, err := c.client()
+			api, err := c.appClient(args[0])
 			if err != nil {
 				return err
 			}
