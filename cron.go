@@ -38,9 +38,10 @@ type Schedule interface {
 	Prev(t time.Time) time.Time
 }
 
-// validateCron checks a manifest's cron entries: names valid and unique,
-// schedules that parse, a command.
-func validateCron(jobs []*CronJob) error {
+// ValidateCron checks a manifest's cron entries: names valid and unique,
+// schedules that parse, a command. Manifest.Validate calls it, and a parser
+// calls it on the jobs read so far, to point at the job that is wrong.
+func ValidateCron(jobs []*CronJob) error {
 	seen := map[string]bool{}
 	for i, j := range jobs {
 		if j == nil {

@@ -140,12 +140,3 @@ type CertificateService interface {
 	// Domains lists an environment's custom domains with their certificates.
 	Domains(ctx context.Context, app, env string) ([]DomainInfo, error)
 }
-
-// ParseSize reads a size such as 10m, 512k or 1g (binary units) in bytes.
-func ParseSize(s string) (int64, error) {
-	n, err := parseMemory(s)
-	if err != nil {
-		return 0, Errorf(EINVALID, "%v", err)
-	}
-	return n, nil
-}

@@ -30,8 +30,8 @@ const (
 
 // Manifest says how to run a version's image: its processes, the release
 // command that runs once per deploy, scheduled jobs, volumes and how to
-// deploy. It is jack.yaml; see ParseManifest (and ParseManifestFile for a
-// Procfile or a Dockerrun.aws.json).
+// deploy. It is read from jack.yaml, a Procfile or a Dockerrun.aws.json by
+// package internal/manifest; the domain knows nothing of those formats.
 type Manifest struct {
 	Processes map[string]*Process `json:"processes"`
 	// Release runs once per deploy in a one-off container of the new
@@ -232,11 +232,11 @@ func (m *Manifest) Validate() error {
 	if m.Deploy.Drain < 0 || m.Deploy.Timeout < 0 || m.Deploy.ReleaseTimeout < 0 {
 		return Errorf(EINVALID, "deploy durations must be positive")
 	}
-	if err := validateVolumes(m.Volumes); err != nil {
+	if err := ValidateVolumes(m.Volumes); err != nil {
 		return err
 	}
 	if err := validateStatic(m.Static); err != nil {
 		return err
 	}
-	return validateCron(m.Cron)
+	return ValidateCron(m.Cron)
 }

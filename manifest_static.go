@@ -5,8 +5,6 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // StaticEntry is one `static` entry of a manifest: the files under Path in
@@ -17,51 +15,8 @@ type StaticEntry struct {
 	Path string `json:"path"` // an absolute folder inside the image
 }
 
-// staticKeys are the keys of a static entry.
-var staticKeys = []string{"url", "path"}
-
 // maxStaticEntries bounds the static entries of a manifest.
 const maxStaticEntries = 32
-
-// static reads the list of {url, path} entries. A URL without its
-// trailing slash gets one: /static means the folder /static/.
-func (p *manifestParser) static(n *yaml.Node, m *Manifest) error {
-	if isNullNode(n) {
-		return nil
-	}
-	if n.Kind != yaml.SequenceNode {
-		return p.errorf(n, "static: expected a list of {url, path} entries, got %s", describeNode(n))
-	}
-	m.Static = nil
-	for i, item := range n.Content {
-		item = resolveAlias(item)
-		at := "static[" + strconv.Itoa(i) + "]"
-		if item.Kind != yaml.MappingNode {
-			return p.errorf(item, "%s: expected a mapping with keys url and path, got %s", at, describeNode(item))
-		}
-		var e StaticEntry
-		err := p.mapping(item, at, staticKeys, func(key string, keyNode, value *yaml.Node) (err error) {
-			switch key {
-			case "url":
-				e.URL, err = p.string(value, at+".url")
-			case "path":
-				e.Path, err = p.string(value, at+".path")
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		if e.URL != "" && !strings.HasSuffix(e.URL, "/") {
-			e.URL += "/"
-		}
-		if err := validateStaticEntry(at, e, m.Static); err != nil {
-			return p.errorf(item, "%s", ErrorMessage(err))
-		}
-		m.Static = append(m.Static, e)
-	}
-	return nil
-}
 
 // validateStatic checks a manifest's static entries.
 func validateStatic(entries []StaticEntry) error {
@@ -69,15 +24,18 @@ func validateStatic(entries []StaticEntry) error {
 		return Errorf(EINVALID, "static has %d entries; at most %d are allowed", len(entries), maxStaticEntries)
 	}
 	for i, e := range entries {
-		if err := validateStaticEntry("static["+strconv.Itoa(i)+"]", e, entries[:i]); err != nil {
+		if err := ValidateStaticEntry("static["+strconv.Itoa(i)+"]", e, entries[:i]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// validateStaticEntry checks one entry against the ones before it.
-func validateStaticEntry(at string, e StaticEntry, before []StaticEntry) error {
+// ValidateStaticEntry checks one static entry against the ones before it;
+// at names the entry in errors, such as static[2]. Manifest.Validate calls
+// it for each entry, and a parser as it reads them, to point at the one
+// that is wrong.
+func ValidateStaticEntry(at string, e StaticEntry, before []StaticEntry) error {
 	switch {
 	case e.URL == "":
 		return Errorf(EINVALID, "%s.url is missing; give the URL prefix to serve the files at, such as /static/", at)

@@ -34,3 +34,14 @@ func ParseEnvRef(ref string) (app, env string, err error) {
 	}
 	return app, env, nil
 }
+
+// ShortID returns the first 12 hex digits of a container or image ID, the
+// form Jack shows users (as docker does): an image ID loses its "sha256:"
+// prefix first, and a shorter ID is returned whole.
+func ShortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -24,9 +24,10 @@ func (m *Manifest) VolumeMounts() []VolumeMount {
 	return out
 }
 
-// validateVolumes checks volume names and that each path is absolute and
-// mounted once.
-func validateVolumes(volumes map[string]string) error {
+// ValidateVolumes checks volume names and that each path is absolute and
+// mounted once. Manifest.Validate calls it, and a parser calls it on the
+// volumes read so far, to point at the one that is wrong.
+func ValidateVolumes(volumes map[string]string) error {
 	byPath := map[string]string{}
 	for _, v := range (&Manifest{Volumes: volumes}).VolumeMounts() {
 		if err := ValidateName("volume", v.Name); err != nil {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jack-paas/jack"
 	"github.com/spf13/cobra"
 )
 
@@ -36,10 +35,7 @@ func newAppsCommand(c *cli) *cobra.Command {
 		Short: "Create an app",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			if err := jack.ValidateName("app", args[0]); err != nil {
-				return usageErrorf("%s", jack.ErrorMessage(err))
-			}
-			api, err := c.client()
+			api, err := c.appClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -59,8 +55,8 @@ func newAppsCommand(c *cli) *cobra.Command {
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			name := args[0]
-			if err := jack.ValidateName("app", name); err != nil {
-				return usageErrorf("%s", jack.ErrorMessage(err))
+			if err := parseApp(name); err != nil {
+				return err
 			}
 			if err := c.confirm(yes, fmt.Sprintf("Delete app %s and all its versions?", name)); err != nil {
 				return err

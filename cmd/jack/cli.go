@@ -51,29 +51,13 @@ func newCLI() *cli {
 	}
 }
 
-// commandMakers are the commands that other files of this package add
-// with register (server.go, router.go).
-var commandMakers []func(*cli) *cobra.Command
-
-// register adds a top-level command. Call it from an init function of the
-// command's file:
-//
-//	func init() { register(newServerCommand) }
-//
-//	func newServerCommand(c *cli) *cobra.Command {
-//		return &cobra.Command{Use: "server", Args: argsBetween(0, 0), RunE: c.action(...)}
-//	}
-//
-// The maker runs each time the command tree is built (once per run, and
-// once per in-process test run), with the cli whose stdout and stderr the
-// command should write to. An error its RunE returns exits 1 (a
+// newRoot builds the command tree: every verb, one line each, in the
+// order of `jack --help`. To add a verb, write its maker in a file of its
+// own and list it here. A maker runs each time the tree is built (once per
+// run, and once per in-process test run), with the cli whose stdout and
+// stderr its command writes to. An error its RunE returns exits 1 (a
 // usageError 2, an exitError its code) and is printed as "jack: MESSAGE";
 // flag and argument errors cobra finds exit 2.
-func register(maker func(*cli) *cobra.Command) {
-	commandMakers = append(commandMakers, maker)
-}
-
-// newRoot builds the command tree.
 func newRoot(c *cli) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "jack",
@@ -89,32 +73,39 @@ func newRoot(c *cli) *cobra.Command {
 		return usageErrorf("%v", err)
 	})
 	root.AddCommand(
-		newLoginCommand(c),
 		newAppsCommand(c),
-		newEnvsCommand(c),
-		newDeployCommand(c),
-		newVersionsCommand(c),
-		newReleasesCommand(c),
-		newRollbackCommand(c),
 		newConfigCommand(c),
-		newScaleCommand(c),
-		newPsCommand(c),
-		newRestartCommand(c),
+		newCronCommand(c),
+		newDeployCommand(c),
+		newDomainsCommand(c),
+		newDrainsCommand(c),
+		newEnvsCommand(c),
 		newEventsCommand(c),
+		newHealthCommand(c),
+		newHooksCommand(c),
+		newLoginCommand(c),
+		newLogsCommand(c),
+		newPsCommand(c),
+		newRegistriesCommand(c),
+		newReleasesCommand(c),
+		newRestartCommand(c),
+		newRollbackCommand(c),
+		newRouterCommand(c), // hidden: jack server starts it
+		newRunCommand(c),
+		newRunsCommand(c),
+		newScaleCommand(c),
+		newServerCommand(c),
 		newStatusCommand(c),
 		newVersionCommand(c),
+		newVersionsCommand(c),
 	)
-	for _, maker := range commandMakers {
-		root.AddCommand(maker(c))
-	}
-	c.markRuns(root)
 	return root
 }
 
 // markRuns wraps the Run or RunE of cmd and of every command under it so
 // that c.ran is set once cobra has parsed the command line: an error
 // returned before that is a usage error, one returned after is the
-// operation's. Commands added with register get this too.
+// operation's.
 func (c *cli) markRuns(cmd *cobra.Command) {
 	if run := cmd.RunE; run != nil {
 		cmd.RunE = func(cmd *cobra.Command, args []string) error {
@@ -135,7 +126,13 @@ func (c *cli) markRuns(cmd *cobra.Command) {
 // run runs the command line args and returns the exit status, having
 // printed any error as one line on stderr.
 func run(ctx context.Context, c *cli, args []string) int {
-	root := newRoot(c)
+	return execute(ctx, c, newRoot(c), args)
+}
+
+// execute runs the command line args on the tree root, as run does; tests
+// hand it a tree with commands of their own added.
+func execute(ctx context.Context, c *cli, root *cobra.Command, args []string) int {
+	c.markRuns(root)
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
@@ -207,6 +204,15 @@ func (c *cli) envClient(ref string) (api *client.Client, app, env string, err er
 	return api, app, env, nil
 }
 
+// appClient checks an APP argument and returns the API client: how every
+// command on an app begins.
+func (c *cli) appClient(app string) (*client.Client, error) {
+	if err := parseApp(app); err != nil {
+		return nil, err
+	}
+	return c.client()
+}
+
 // argsBetween accepts from min to max arguments (max -1: no limit).
 func argsBetween(min, max int) cobra.PositionalArgs {
 	return func(cmd *cobra.Command, args []string) error {
@@ -225,4 +231,13 @@ func parseRef(ref string) (app, env string, err error) {
 		return "", "", usageErrorf("%s", jack.ErrorMessage(err))
 	}
 	return app, env, nil
+}
+
+// parseApp checks an APP from the command line; a malformed one is a usage
+// error.
+func parseApp(app string) error {
+	if err := jack.ValidateName("app", app); err != nil {
+		return usageErrorf("%s", jack.ErrorMessage(err))
+	}
+	return nil
 }

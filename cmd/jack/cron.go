@@ -10,8 +10,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newCronCommand) }
-
 // newCronCommand returns `jack cron APP/ENV` and `jack cron run APP/ENV NAME`.
 func newCronCommand(c *cli) *cobra.Command {
 	var asJSON bool

@@ -12,8 +12,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDomainsCommand) }
-
 // newDomainsCommand is `jack domains`: list, add and remove an
 // environment's custom domains, and give them certificates.
 func newDomainsCommand(c *cli) *cobra.Command {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/jack-paas/jack"
@@ -10,39 +11,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newDrainsCommand) }
-
 // newDrainsCommand returns `jack drains add|list|remove APP/ENV [URL]`.
 func newDrainsCommand(c *cli) *cobra.Command {
-	var asJSON bool
-	list := func(ctx context.Context, cmd *cobra.Command, args []string) error {
-		api, app, env, err := c.envClient(args[0])
-		if err != nil {
-			return err
-		}
-		drains, err := api.Drains(ctx, app, env)
-		if err != nil {
-			return err
-		}
-		if asJSON {
-			return printJSON(c.stdout, drains)
-		}
-		if len(drains) == 0 {
-			fmt.Fprintf(c.stdout, "%s/%s has no drains; add one with `jack drains add %s/%s URL`\n", app, env, app, env)
-			return nil
-		}
-		tw := table(c.stdout)
-		fmt.Fprintln(tw, "URL\tSENT\tQUEUED\tDROPPED\tSTATE")
-		now := time.Now()
-		for _, d := range drains {
-			state := "ok"
-			if d.LastError != "" {
-				state = fmt.Sprintf("failing for %s: %s", human(now.Sub(d.FailingAt)), d.LastError)
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", d.URL, d.Sent, bytesHuman(d.Pending), d.Dropped, state)
-		}
-		return tw.Flush()
-	}
 	cmd := &cobra.Command{
 		Use:   "drains",
 		Short: "Forward an environment's logs to syslog or HTTPS endpoints",
@@ -58,15 +28,13 @@ nothing else, and loses nothing until its queue holds 100 MiB; past that
 its oldest lines go, and an event (jack events) says how many.`,
 		Args: cobra.NoArgs,
 	}
-	listCmd := &cobra.Command{
-		Use:   "list APP/ENV",
-		Short: "List an environment's drains and how each is doing",
-		Args:  argsBetween(1, 1),
-		RunE:  c.action(list),
-	}
-	listCmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+	cmd.AddCommand(newDrainsAddCommand(c), newDrainsListCommand(c), newDrainsRemoveCommand(c))
+	return cmd
+}
 
-	add := &cobra.Command{
+// newDrainsAddCommand returns `jack drains add APP/ENV URL`.
+func newDrainsAddCommand(c *cli) *cobra.Command {
+	return &cobra.Command{
 		Use:   "add APP/ENV URL",
 		Short: "Forward an environment's new log lines to URL",
 		Args:  argsBetween(2, 2),
@@ -90,7 +58,57 @@ its oldest lines go, and an event (jack events) says how many.`,
 			return nil
 		}),
 	}
-	remove := &cobra.Command{
+}
+
+// newDrainsListCommand returns `jack drains list APP/ENV [--json]`.
+func newDrainsListCommand(c *cli) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "list APP/ENV",
+		Short: "List an environment's drains and how each is doing",
+		Args:  argsBetween(1, 1),
+		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
+			api, app, env, err := c.envClient(args[0])
+			if err != nil {
+				return err
+			}
+			drains, err := api.Drains(ctx, app, env)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return printJSON(c.stdout, drains)
+			}
+			if len(drains) == 0 {
+				fmt.Fprintf(c.stdout, "%s/%s has no drains; add one with `jack drains add %s/%s URL`\n", app, env, app, env)
+				return nil
+			}
+			return printDrains(c.stdout, drains)
+		}),
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
+	return cmd
+}
+
+// printDrains prints drains as a table: where each sends, how much it has
+// sent, queued and dropped, and since when it fails, if it does.
+func printDrains(w io.Writer, drains []*jack.DrainStatus) error {
+	tw := table(w)
+	fmt.Fprintln(tw, "URL\tSENT\tQUEUED\tDROPPED\tSTATE")
+	now := time.Now()
+	for _, d := range drains {
+		state := "ok"
+		if d.LastError != "" {
+			state = fmt.Sprintf("failing for %s: %s", human(now.Sub(d.FailingAt)), d.LastError)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%s\n", d.URL, d.Sent, bytesHuman(d.Pending), d.Dropped, state)
+	}
+	return tw.Flush()
+}
+
+// newDrainsRemoveCommand returns `jack drains remove APP/ENV URL`.
+func newDrainsRemoveCommand(c *cli) *cobra.Command {
+	return &cobra.Command{
 		Use:   "remove APP/ENV URL",
 		Short: "Stop forwarding to a drain and remove it",
 		Args:  argsBetween(2, 2),
@@ -106,6 +124,4 @@ its oldest lines go, and an event (jack events) says how many.`,
 			return nil
 		}),
 	}
-	cmd.AddCommand(add, listCmd, remove)
-	return cmd
 }

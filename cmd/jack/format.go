@@ -60,3 +60,11 @@ func dash(s string) string {
 	}
 	return s
 }
+
+// shorten cuts s to n characters, with an ellipsis.
+func shorten(s string, n int) string {
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

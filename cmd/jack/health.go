@@ -13,8 +13,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() { register(newHealthCommand) }
-
 // newHealthCommand returns `jack health APP/ENV [--watch]`.
 func newHealthCommand(c *cli) *cobra.Command {
 	var asJSON, watch bool

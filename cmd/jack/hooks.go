@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { register(newHooksCommand) }
-
 // newHooksCommand returns `jack hooks add|list|remove|deliveries`.
 func newHooksCommand(c *cli) *cobra.Command {
 	cmd := &cobra.Command{

@@ -18,8 +18,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() { register(newLogsCommand) }
-
 // logsFlags are the flags of `jack logs`.
 type logsFlags struct {
 	follow, asJSON, settings bool

@@ -1,8 +1,7 @@
 // Command jack is Jack's one binary: `jack server` runs the daemon, and
 // every other verb is a client of its HTTP API, found through JACK_API,
-// `jack login` or the local server's pointer (target.go). Each client verb
-// lives in its own file; the daemon's commands add themselves with
-// register (cli.go).
+// `jack login` or the local server's pointer (target.go). Each verb lives
+// in its own file, and newRoot (cli.go) lists them all.
 package main
 
 import (

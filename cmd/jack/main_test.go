@@ -161,23 +161,33 @@ func mustAtoi(t *testing.T, s string) int64 {
 	return n
 }
 
-func TestRegisteredCommandsExit1OnFailureAnd2OnUsage(t *testing.T) {
+func TestAddedCommandsExit1OnFailureAnd2OnUsage(t *testing.T) {
 	isolate(t)
-	saved := commandMakers
-	t.Cleanup(func() { commandMakers = saved })
-	register(func(c *cli) *cobra.Command {
+	fake := func(c *cli) *cobra.Command {
 		return &cobra.Command{
 			Use:  "fake",
 			Args: argsBetween(0, 0),
 			RunE: func(cmd *cobra.Command, args []string) error { return errors.New("listen on :80: permission denied") },
 		}
-	})
-	if r := runJack(t, "fake"); r.code != exitFailed || r.stderr != "jack: listen on :80: permission denied\n" {
-		t.Fatalf("failing registered command: exit %d stderr %q", r.code, r.stderr)
 	}
-	if r := runJack(t, "fake", "extra"); r.code != exitUsage {
-		t.Fatalf("registered command with a wrong argument: exit %d stderr %q", r.code, r.stderr)
+	if r := runTreeWith(t, fake, "fake"); r.code != exitFailed || r.stderr != "jack: listen on :80: permission denied\n" {
+		t.Fatalf("failing added command: exit %d stderr %q", r.code, r.stderr)
 	}
+	if r := runTreeWith(t, fake, "fake", "extra"); r.code != exitUsage {
+		t.Fatalf("added command with a wrong argument: exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+// runTreeWith runs the CLI with the command that maker makes added to the
+// tree, as a verb listed in newRoot would be.
+func runTreeWith(t *testing.T, maker func(*cli) *cobra.Command, args ...string) result {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	c := &cli{stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, stdinIsTerminal: func() bool { return false }, adminTokenFile: filepath.Join(t.TempDir(), "no-admin-token")}
+	root := newRoot(c)
+	root.AddCommand(maker(c))
+	code := execute(context.Background(), c, root, args)
+	return result{code: code, stdout: stdout.String(), stderr: stderr.String()}
 }
 
 func TestEnvsCreateTakesTheEdgeSettings(t *testing.T) {

@@ -13,8 +13,6 @@ import (
 	"golang.org/x/term"
 )
 
-func init() { register(newRegistriesCommand) }
-
 // newRegistriesCommand returns `jack registries [add|remove]`.
 func newRegistriesCommand(c *cli) *cobra.Command {
 	var asJSON bool

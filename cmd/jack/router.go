@@ -10,8 +10,6 @@ import (
 	"github.com/jack-paas/jack/internal/router"
 )
 
-func init() { register(newRouterCommand) }
-
 // newRouterCommand is `jack router`: the HTTP edge as a process of its own.
 // jack server starts it; users don't need to.
 func newRouterCommand(c *cli) *cobra.Command {

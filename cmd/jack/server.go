@@ -10,8 +10,6 @@ import (
 	"github.com/jack-paas/jack/internal/server"
 )
 
-func init() { register(newServerCommand) }
-
 // newServerCommand is `jack server`: the daemon. It runs until SIGINT or
 // SIGTERM, then stops cleanly; containers and the router keep serving.
 func newServerCommand(c *cli) *cobra.Command {

@@ -17,10 +17,7 @@ func newVersionsCommand(c *cli) *cobra.Command {
 		Short: "List an app's versions, newest first",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
-			if err := jack.ValidateName("app", args[0]); err != nil {
-				return usageErrorf("%s", jack.ErrorMessage(err))
-			}
-			api, err := c.client()
+			api, err := c.appClient(args[0])
 			if err != nil {
 				return err
 			}
@@ -39,24 +36,11 @@ func newVersionsCommand(c *cli) *cobra.Command {
 			fmt.Fprintln(tw, "VERSION\tIMAGE\tIMAGE ID\tMANIFEST\tCREATED")
 			now := time.Now()
 			for _, v := range versions {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Label, v.Image, shortImageID(v.ImageID), dash(v.Source), ago(now, v.CreatedAt))
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", v.Label, v.Image, dash(jack.ShortID(v.ImageID)), dash(v.Source), ago(now, v.CreatedAt))
 			}
 			return tw.Flush()
 		}),
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the API's JSON")
 	return cmd
-}
-
-// shortImageID returns the first 12 hex digits of an image ID, as docker
-// shows them.
-func shortImageID(id string) string {
-	const prefix = "sha256:"
-	if len(id) > len(prefix) && id[:len(prefix)] == prefix {
-		id = id[len(prefix):]
-	}
-	if len(id) > 12 {
-		id = id[:12]
-	}
-	return dash(id)
 }

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	jack "github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/manifest"
 )
 
 func TestManifestRunsTwoHealthCheckedWebInstances(t *testing.T) {
@@ -12,7 +12,7 @@ func TestManifestRunsTwoHealthCheckedWebInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := jack.ParseManifest("jack.yaml", data)
+	m, err := manifest.Parse("jack.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -80,7 +80,7 @@ func (o *Orchestrator) adopt(ctx context.Context) error {
 	err = o.publish(ctx)
 	for _, id := range gone {
 		if err := o.runtime.Stop(ctx, id, time.Second); err != nil {
-			o.logger.Warn("remove container", "container", shortID(id), "err", err)
+			o.logger.Warn("remove container", "container", jack.ShortID(id), "err", err)
 		}
 	}
 	return err

@@ -341,9 +341,9 @@ func (o *Orchestrator) syncWithRuntime(ctx context.Context, st *envState, env *j
 		o.forget(in)
 	}
 	for _, id := range strays {
-		o.logger.Info("removing container left behind", "env", env.Ref(), "container", shortID(id))
+		o.logger.Info("removing container left behind", "env", env.Ref(), "container", jack.ShortID(id))
 		if err := o.runtime.Stop(ctx, id, time.Second); err != nil {
-			o.logger.Warn("remove stray container", "container", shortID(id), "err", err)
+			o.logger.Warn("remove stray container", "container", jack.ShortID(id), "err", err)
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	jack "github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/manifest"
 )
 
 // imageManifestPath is where an image carries its own manifest.
@@ -22,7 +23,7 @@ func (o *Orchestrator) manifest(ctx context.Context, req *jack.DeployRequest) (*
 	if name == "" {
 		name = "jack.yaml"
 	}
-	m, err := jack.ParseManifestFile(name, []byte(req.Manifest))
+	m, err := manifest.ParseFile(name, []byte(req.Manifest))
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -68,7 +69,7 @@ func (o *Orchestrator) imageManifest(ctx context.Context, imageID string) (m *ja
 	if data == nil {
 		return nil, "", false, nil
 	}
-	m, err = jack.ParseManifest("jack.yaml (in the image)", data)
+	m, err = manifest.Parse("jack.yaml (in the image)", data)
 	if err != nil {
 		return nil, "", false, err
 	}

@@ -97,7 +97,7 @@ func (r *rollout) announce(strategy string) {
 	case jack.KindRestart:
 		r.p.step("Restarting release %d (%s)", r.rel.Number, r.v.Label)
 	default:
-		r.p.step("Release %d: %s — %s (%s, image %s)", r.rel.Number, r.v.Label, r.rel.Description, strategy, shortID(r.v.ImageID))
+		r.p.step("Release %d: %s — %s (%s, image %s)", r.rel.Number, r.v.Label, r.rel.Description, strategy, jack.ShortID(r.v.ImageID))
 	}
 	r.o.event(r.env.ID, "deploy", "Deployment %d started: release %d, %s", r.d.ID, r.rel.Number, r.rel.Description)
 	r.notify(jack.HookDeployStarted, jack.DeploymentRunning, "")
@@ -269,12 +269,4 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
-}
-
-func shortID(id string) string {
-	id = strings.TrimPrefix(id, "sha256:")
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

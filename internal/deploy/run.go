@@ -128,9 +128,9 @@ func (r *OneOffs) stop(ctx context.Context, app, env string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.logger.Info("stopping one-off container", "app", c.App, "env", c.Env, "what", c.Process, "container", shortID(c.ID))
+			r.logger.Info("stopping one-off container", "app", c.App, "env", c.Env, "what", c.Process, "container", jack.ShortID(c.ID))
 			if err := r.runtime.Stop(ctx, c.ID, time.Second); err != nil {
-				r.logger.Warn("stop one-off container", "container", shortID(c.ID), "err", err)
+				r.logger.Warn("stop one-off container", "container", jack.ShortID(c.ID), "err", err)
 			}
 		}()
 	}

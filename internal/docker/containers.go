@@ -18,16 +18,9 @@ import (
 // is its creation time, which for Jack's containers is the moment of its
 // start, since Jack never restarts a container.
 func (r *Runtime) List(ctx context.Context, app, env string) ([]*jack.Container, error) {
-	args := r.managedFilter()
-	if app != "" {
-		args.Add("label", jack.LabelApp+"="+app)
-	}
-	if env != "" {
-		args.Add("label", jack.LabelEnv+"="+env)
-	}
-	summaries, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	summaries, err := r.listManaged(ctx, app, env)
 	if err != nil {
-		return nil, r.fail(err, "list containers")
+		return nil, err
 	}
 	out := make([]*jack.Container, 0, len(summaries))
 	for _, s := range summaries {
@@ -63,6 +56,24 @@ func (r *Runtime) List(ctx context.Context, app, env string) ([]*jack.Container,
 func isInstance(labels map[string]string) bool {
 	kind := labels[jack.LabelKind]
 	return kind == "" || kind == jack.KindInstance
+}
+
+// listManaged lists this runtime's containers of app/env ("" for all apps
+// or all environments), instances and one-off containers alike, running
+// or not.
+func (r *Runtime) listManaged(ctx context.Context, app, env string) ([]container.Summary, error) {
+	args := r.managedFilter()
+	if app != "" {
+		args.Add("label", jack.LabelApp+"="+app)
+	}
+	if env != "" {
+		args.Add("label", jack.LabelEnv+"="+env)
+	}
+	summaries, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	if err != nil {
+		return nil, r.fail(err, "list containers")
+	}
+	return summaries, nil
 }
 
 // managedFilter selects the containers this runtime owns.

@@ -24,9 +24,9 @@ import (
 // Reading the local driver's files.
 //
 // The engine's log API costs it three system calls per line (a pread for a
-// record's size, one for the record, a flushed write to the client): about
-// 9 µs of its CPU per line, three times what storing the line cost it, so a
-// container writing flat out outruns any reader of the API (bench/README.md,
+// record's size, one for the record, a flushed write to the client): more
+// of its CPU per line than storing the line cost it, so a container writing
+// flat out outruns any reader of the API (bench/README.md, bench/logs.sh,
 // "Where the time goes"). When Jack runs beside the engine and can read its
 // data folder, it reads the files the engine writes instead: the same
 // records in the same order (so cursors and every once-only guarantee are
@@ -637,7 +637,7 @@ func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.Inspect
 		if r.logFiles.mode == logReaderFiles {
 			return nil, true, err
 		}
-		r.logger.Debug("reading a container's output through the engine's API", "container", shortID(info.ID), "why", err)
+		r.logger.Debug("reading a container's output through the engine's API", "container", jack.ShortID(info.ID), "why", err)
 		return nil, false, nil
 	}
 	tty := info.Config != nil && info.Config.Tty
@@ -646,7 +646,7 @@ func (r *Runtime) openLogsFromFiles(ctx context.Context, info *container.Inspect
 		if r.logFiles.mode == logReaderFiles {
 			return nil, true, err
 		}
-		r.logger.Warn("can't read a container's log files; reading its output through the engine's API", "container", shortID(info.ID), "err", err)
+		r.logger.Warn("can't read a container's log files; reading its output through the engine's API", "container", jack.ShortID(info.ID), "err", err)
 		return nil, false, nil
 	}
 	fs.stopping = fs.stopping || !follow // read to the end, then EOF

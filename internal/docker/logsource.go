@@ -71,7 +71,7 @@ func logContainer(id string, labels map[string]string, running bool) *jack.LogCo
 	if process == "" {
 		process = "run"
 	}
-	instance := process + "." + shortID(id)
+	instance := process + "." + jack.ShortID(id)
 	if slot, err := strconv.Atoi(labels[jack.LabelSlot]); err == nil && labels[jack.LabelSlot] != "" {
 		instance = jack.InstanceName(process, slot)
 	}

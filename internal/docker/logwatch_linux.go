@@ -7,6 +7,8 @@ import (
 	"sync"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/jack-paas/jack"
 )
 
 // folderWatch tells the file streams when the engine writes to, rotates or
@@ -16,9 +18,9 @@ import (
 //
 // A folder is watched for writes only while one of its streams waits for
 // them (arm/disarm): with a watch for writes, the kernel queues an event at
-// every write(2) of the engine, which cost a container writing flat out a
-// third of its speed. Renames, creations and closes are watched all along;
-// they are rare.
+// every write(2) of the engine, which slowed a container writing flat out
+// (bench/README.md, bench/logs.sh). Renames, creations and closes are
+// watched all along; they are rare.
 type folderWatch struct {
 	f      *os.File
 	logger *slog.Logger
@@ -209,7 +211,7 @@ func (l *logFiles) register(s *fileStream) bool {
 		return false
 	}
 	if err := l.watch.add(s.dir, s); err != nil {
-		s.r.logger.Warn("can't watch a container's log folder; polling it", "container", shortID(s.id), "err", err)
+		s.r.logger.Warn("can't watch a container's log folder; polling it", "container", jack.ShortID(s.id), "err", err)
 		return false
 	}
 	return true
@@ -245,7 +247,7 @@ func (l *logFiles) formatFailed(r *Runtime, id string, err error) {
 	defer l.mu.Unlock()
 	if !l.broken {
 		r.logger.Warn("the engine's log files are not in the format Jack reads; reading logs through the engine's API from now on (slower)",
-			"container", shortID(id), "err", err)
+			"container", jack.ShortID(id), "err", err)
 	}
 	l.broken = l.mode != logReaderFiles
 }

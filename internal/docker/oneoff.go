@@ -108,11 +108,11 @@ func (r *Runtime) waitOneOff(ctx, engine context.Context, id string, spec *jack.
 			done = nil // stop once, then wait for the exit
 			res.Stopped = true
 			if err := r.cli.ContainerStop(engine, id, container.StopOptions{Timeout: seconds(spec.StopTimeout)}); err != nil && !isNotFound(err) {
-				r.logger.Warn("stop one-off container", "container", shortID(id), "err", err)
+				r.logger.Warn("stop one-off container", "container", jack.ShortID(id), "err", err)
 			}
 		case w := <-waitC:
 			if w.Error != nil && w.Error.Message != "" {
-				r.logger.Warn("one-off container ended with an engine error", "container", shortID(id), "err", w.Error.Message)
+				r.logger.Warn("one-off container ended with an engine error", "container", jack.ShortID(id), "err", w.Error.Message)
 			}
 			res.ExitCode = int(w.StatusCode)
 			return res, nil
@@ -139,7 +139,7 @@ func (r *Runtime) initialResize(ctx context.Context, id string, sizes <-chan jac
 		if ok && size.Width > 0 && size.Height > 0 {
 			err := r.cli.ContainerResize(ctx, id, container.ResizeOptions{Width: size.Width, Height: size.Height})
 			if err != nil && !isNotFound(err) {
-				r.logger.Debug("resize terminal", "container", shortID(id), "err", err)
+				r.logger.Debug("resize terminal", "container", jack.ShortID(id), "err", err)
 			}
 		}
 	case <-time.After(firstSizeWait):
@@ -161,7 +161,7 @@ func (r *Runtime) followResize(ctx context.Context, id string, sizes <-chan jack
 			}
 			err := r.cli.ContainerResize(ctx, id, container.ResizeOptions{Width: size.Width, Height: size.Height})
 			if err != nil && !isNotFound(err) {
-				r.logger.Debug("resize terminal", "container", shortID(id), "err", err)
+				r.logger.Debug("resize terminal", "container", jack.ShortID(id), "err", err)
 			}
 		}
 	}
@@ -243,16 +243,9 @@ func oneOffName(spec *jack.OneOffSpec) string {
 
 // ListOneOffs returns the one-off containers of app/env ("" for all).
 func (r *Runtime) ListOneOffs(ctx context.Context, app, env string) ([]*jack.Container, error) {
-	args := r.managedFilter()
-	if app != "" {
-		args.Add("label", jack.LabelApp+"="+app)
-	}
-	if env != "" {
-		args.Add("label", jack.LabelEnv+"="+env)
-	}
-	summaries, err := r.cli.ContainerList(ctx, container.ListOptions{All: true, Filters: args})
+	summaries, err := r.listManaged(ctx, app, env)
 	if err != nil {
-		return nil, r.fail(err, "list containers")
+		return nil, err
 	}
 	var out []*jack.Container
 	for _, s := range summaries {
@@ -317,11 +310,4 @@ func orDiscard(w io.Writer) io.Writer {
 		return io.Discard
 	}
 	return w
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

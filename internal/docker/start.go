@@ -23,10 +23,10 @@ import (
 // replaces what is not UTF-8) and costs the engine less per line. The files
 // hold 3 x 64 MiB of records (about 150 MB of lines): what the engine keeps
 // while Jack is down. They are not compressed when rotated: gzip would cost
-// the engine a second of CPU per 64 MiB just when a container writes the
-// most, and a rotated file that keeps its inode is one the collector,
-// reading the files directly (logfiles_linux.go), follows without looking
-// for its place again.
+// the engine CPU just when a container writes the most (bench/README.md,
+// bench/logs.sh), and a rotated file that keeps its inode is one the
+// collector, reading the files directly (logfiles_linux.go), follows
+// without looking for its place again.
 const (
 	logDriver   = "local"
 	logMaxSize  = "64m"

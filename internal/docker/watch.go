@@ -7,6 +7,7 @@ import (
 
 	"github.com/docker/docker/api/types/events"
 	jack "github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/wait"
 )
 
 // Back-off between attempts to reconnect to the engine's event stream.
@@ -110,23 +111,12 @@ func toEvent(m events.Message) jack.ContainerEvent {
 // doubling it up to watchMaxDelay, until it answers (true) or ctx ends.
 func (r *Runtime) awaitEngine(ctx context.Context, delay *time.Duration) bool {
 	for {
-		if !sleep(ctx, *delay) {
+		if !wait.Sleep(ctx, *delay) {
 			return false
 		}
 		*delay = min(2**delay, watchMaxDelay)
 		if _, err := r.cli.Ping(ctx); err == nil {
 			return true
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/wait"
 )
 
 // ndjson writes a stream of JSON values, one per line, flushing each so
@@ -89,7 +90,7 @@ func (s *server) followDeployment(ctx context.Context, stream *ndjson, d *jack.D
 		if len(next.Steps) == len(d.Steps) && next.State == d.State {
 			// WaitDeployment promises progress; should it return without
 			// any, do not spin on it.
-			if !sleep(ctx, s.pollInterval) {
+			if !wait.Sleep(ctx, s.pollInterval) {
 				return nil
 			}
 		}
@@ -143,24 +144,12 @@ func (s *server) followEvents(ctx context.Context, stream *ndjson, envID, after 
 			}
 			last = e.ID
 		}
-		if !sleep(ctx, s.pollInterval) {
+		if !wait.Sleep(ctx, s.pollInterval) {
 			return nil
 		}
 		var err error
 		if events, err = s.store.ListEvents(ctx, envID, last, 1000); err != nil {
 			return err
 		}
-	}
-}
-
-// sleep waits for d and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -257,7 +257,7 @@ func (a *AccessLog) parse(line []byte, source string, offset int64) (string, rec
 	}
 	instance, release := "-", 0
 	if e.Instance != "" {
-		instance = shortID(e.Instance)
+		instance = jack.ShortID(e.Instance)
 		if a.Instance != nil {
 			if c, ok := a.Instance(e.Instance); ok {
 				instance, release = c.Instance, c.Release

@@ -174,7 +174,7 @@ func (c *Collector) started(id string) {
 	info, err := c.source.InspectLogContainer(c.ctx, id)
 	if err != nil {
 		if jack.ErrorCode(err) != jack.ENOTFOUND {
-			c.logger.Warn("inspect a started container to collect its logs", "container", shortID(id), "err", err)
+			c.logger.Warn("inspect a started container to collect its logs", "container", jack.ShortID(id), "err", err)
 		}
 		return
 	}
@@ -194,7 +194,7 @@ func (c *Collector) follow(info *jack.LogContainer) *follower {
 	}
 	l, err := c.store.Env(info.App, info.Env)
 	if err != nil {
-		c.logger.Warn("container of an environment whose log can't open", "container", shortID(info.ID), "app", info.App, "env", info.Env, "err", err)
+		c.logger.Warn("container of an environment whose log can't open", "container", jack.ShortID(info.ID), "app", info.App, "env", info.Env, "err", err)
 		return nil
 	}
 	f := newFollower(c, info, l)
@@ -234,7 +234,7 @@ func (c *Collector) Finish(ctx context.Context, id string) {
 	ctx, cancel := context.WithTimeout(ctx, c.FinishTimeout)
 	defer cancel()
 	if !f.finish(ctx) {
-		c.logger.Warn("gave up waiting for the last lines of a container before its removal", "container", shortID(id))
+		c.logger.Warn("gave up waiting for the last lines of a container before its removal", "container", jack.ShortID(id))
 	}
 }
 
@@ -264,11 +264,4 @@ func (c *Collector) Close() error {
 	c.cancel()
 	c.wg.Wait()
 	return nil
-}
-
-func shortID(id string) string {
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }

@@ -13,6 +13,7 @@ import (
 
 	jack "github.com/jack-paas/jack"
 	"github.com/jack-paas/jack/internal/logs/drain"
+	"github.com/jack-paas/jack/internal/wait"
 )
 
 // drainRunner delivers one drain's records: it reads the log from its
@@ -79,7 +80,7 @@ func (r *drainRunner) run(ctx context.Context) {
 		batch, next, err := r.read()
 		if err != nil {
 			r.d.logger.Error("read the log for a drain", "drain", drain.Redact(r.drain.URL), "err", err)
-			if !sleepCtx(ctx, r.d.RetryMax) {
+			if !wait.Sleep(ctx, r.d.RetryMax) {
 				return
 			}
 			continue
@@ -93,7 +94,7 @@ func (r *drainRunner) run(ctx context.Context) {
 			continue
 		}
 		r.deliver(ctx, batch, next)
-		if r.linger > 0 && len(batch) < drainBatchRecords && !sleepCtx(ctx, r.linger) {
+		if r.linger > 0 && len(batch) < drainBatchRecords && !wait.Sleep(ctx, r.linger) {
 			return
 		}
 	}
@@ -212,7 +213,7 @@ func (r *drainRunner) deliver(ctx context.Context, batch []*jack.LogRecord, next
 		}
 		r.lastError = err.Error()
 		r.mu.Unlock()
-		if !sleepCtx(ctx, delay) {
+		if !wait.Sleep(ctx, delay) {
 			return
 		}
 		delay = min(2*delay, r.d.RetryMax)
@@ -310,16 +311,4 @@ func (l *envLog) bytesAfter(pos Pos) int64 {
 		}
 	}
 	return n
-}
-
-// sleepCtx waits d; false if ctx ended first.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

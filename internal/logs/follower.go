@@ -42,7 +42,7 @@ type follower struct {
 }
 
 func newFollower(c *Collector, info *jack.LogContainer, l *envLog) *follower {
-	return &follower{c: c, info: info, log: l, source: shortID(info.ID), wake: make(chan struct{}, 1), idleCh: make(chan struct{}), stallWait: c.StallCheck}
+	return &follower{c: c, info: info, log: l, source: jack.ShortID(info.ID), wake: make(chan struct{}, 1), idleCh: make(chan struct{}), stallWait: c.StallCheck}
 }
 
 // wakeUp makes a waiting follower look at its container again.

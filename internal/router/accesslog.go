@@ -49,10 +49,10 @@ type accessRecord struct {
 // accessLog gathers formatted records in memory and writes them in batches
 // from its own goroutine, so that the request path never waits for the
 // disk and never wakes another goroutine (a wake-up per request, with its
-// switch and its write, cost the router a fifth of its static-file
-// throughput and doubled its p99): the first record of a batch wakes the
-// writer, which waits accessLogDelay for the rest. When accessPending bytes
-// are waiting, records are dropped and counted.
+// switch and its write, cost the router static-file throughput and
+// lengthened its tail; bench/README.md): the first record of a batch wakes
+// the writer, which waits accessLogDelay for the rest. When accessPending
+// bytes are waiting, records are dropped and counted.
 type accessLog struct {
 	path   string
 	limit  int64

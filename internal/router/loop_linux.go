@@ -26,13 +26,13 @@ import (
 // ready in the order the kernel reports them, as nginx's workers do; when
 // none is, it waits for Go's poller to see its epoll set ready (epoll sets
 // nest), so it blocks no thread. (A loop blocking its own thread in
-// epoll_wait cost 70 µs a request at low load: each wake-up had to win a
-// processor back from the scheduler.)
+// epoll_wait made each request at low load slower: each wake-up had to win
+// a processor back from the scheduler; bench/README.md, "The event loops".)
 //
 // Why not a goroutine per connection alone: with the load generator
 // sharing the processors, Go's scheduler serves a batch of readied
 // goroutines last-ready-first and polls the network only when a processor
-// runs out of work, which left the p99 of a small static file 1.1x-1.5x
+// runs out of work, which left the p99 of a small static file above
 // nginx's (bench/README.md). A request that must wait (an upstream's
 // answer, a request body, an upgrade, a file read from disk, a head larger
 // than the loop's 4 KiB buffer) is lent to a goroutine running the same
@@ -95,9 +95,10 @@ func startLoops(s *edgeServer) []*eventLoop {
 // requests, TLS, the access log, the collector) without taking turns with
 // a loop; or the count setting says (JACK_ROUTER_LOOPS, 0: none).
 //
-// Measured on 2 cores shared with wrk, a 10 KiB static file against nginx
-// (bench/README.md): one loop serves 0.8x-0.9x nginx's requests with about
-// its p99; two serve 1.05x-1.1x, but with twice its p99.
+// Why not a loop per processor: with the load generator on the same cores,
+// a loop per core serves a few more requests than one, but the busy
+// threads then outnumber the cores and the tail grows long; one loop keeps
+// about nginx's p99 (bench/README.md, "How many loops").
 func loopCount(procs int, setting string) int {
 	if n, err := strconv.Atoi(setting); err == nil && n >= 0 {
 		return n

@@ -130,11 +130,5 @@ var funcs = template.FuncMap{
 	"since": func(from, t time.Time) string {
 		return "+" + strconv.FormatFloat(t.Sub(from).Seconds(), 'f', 2, 64) + "s"
 	},
-	"short": func(s string) string {
-		s = strings.TrimPrefix(s, "sha256:")
-		if len(s) > 12 {
-			return s[:12]
-		}
-		return s
-	},
+	"short": jack.ShortID,
 }

@@ -1,4 +1,4 @@
-package jack
+package manifest
 
 import (
 	"encoding/json"
@@ -7,21 +7,23 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jack-paas/jack"
 )
 
-func dur(d time.Duration) Duration { return Duration(d) }
+func dur(d time.Duration) jack.Duration { return jack.Duration(d) }
 
 func TestParseManifest(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		yaml string
-		want *Manifest
+		want *jack.Manifest
 	}{
-		{"empty file", "", &Manifest{}},
-		{"only comments", "# nothing yet\n\n", &Manifest{}},
-		{"empty document", "---\n", &Manifest{}},
-		{"empty documents after", "deploy: {batch: 2}\n---\n---\n", &Manifest{Deploy: DeployPolicy{Batch: 2}}},
-		{"empty keys", "processes:\ndeploy:\n", &Manifest{}},
+		{"empty file", "", &jack.Manifest{}},
+		{"only comments", "# nothing yet\n\n", &jack.Manifest{}},
+		{"empty document", "---\n", &jack.Manifest{}},
+		{"empty documents after", "deploy: {batch: 2}\n---\n---\n", &jack.Manifest{Deploy: jack.DeployPolicy{Batch: 2}}},
+		{"empty keys", "processes:\ndeploy:\n", &jack.Manifest{}},
 		{
 			name: "everything",
 			yaml: `
@@ -38,31 +40,31 @@ processes:
     command: celery -A notesite worker
 deploy: {strategy: rolling, batch: 2, drain: 30s, timeout: 10m}
 `,
-			want: &Manifest{
-				Processes: map[string]*Process{
+			want: &jack.Manifest{
+				Processes: map[string]*jack.Process{
 					"web": {
 						Command:   []string{"gunicorn", "notesite.wsgi", "--bind", "0.0.0.0:8000"},
 						Port:      8000,
 						Instances: 2,
-						Health:    &HealthCheck{Path: "/health/", Interval: dur(2 * time.Second), Timeout: dur(5 * time.Second)},
+						Health:    &jack.HealthCheck{Path: "/health/", Interval: dur(2 * time.Second), Timeout: dur(5 * time.Second)},
 						Memory:    512 << 20,
 						CPUs:      1,
 						Stop:      dur(20 * time.Second),
 					},
 					"worker": {Command: []string{"celery", "-A", "notesite", "worker"}},
 				},
-				Deploy: DeployPolicy{Strategy: StrategyRolling, Batch: 2, Drain: dur(30 * time.Second), Timeout: dur(10 * time.Minute)},
+				Deploy: jack.DeployPolicy{Strategy: jack.StrategyRolling, Batch: 2, Drain: dur(30 * time.Second), Timeout: dur(10 * time.Minute)},
 			},
 		},
 		{
 			name: "command as a list",
 			yaml: "processes:\n  web:\n    command: [python3, -m, http.server, 8000, 'a b']\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Command: []string{"python3", "-m", "http.server", "8000", "a b"}}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Command: []string{"python3", "-m", "http.server", "8000", "a b"}}}},
 		},
 		{
 			name: "command as a block list",
 			yaml: "processes:\n  web:\n    command:\n      - sh\n      - -c\n      - exec gunicorn --bind 0.0.0.0:$PORT\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Command: []string{"sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT"}}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Command: []string{"sh", "-c", "exec gunicorn --bind 0.0.0.0:$PORT"}}}},
 		},
 		{
 			name: "command with quotes",
@@ -70,22 +72,22 @@ deploy: {strategy: rolling, batch: 2, drain: 30s, timeout: 10m}
   web:
     command: python3 -c "print('hello world')" --name 'it''s' \$HOME
 `,
-			want: &Manifest{Processes: map[string]*Process{"web": {Command: []string{"python3", "-c", "print('hello world')", "--name", "its", "$HOME"}}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Command: []string{"python3", "-c", "print('hello world')", "--name", "its", "$HOME"}}}},
 		},
 		{
 			name: "folded multi-line command",
 			yaml: "processes:\n  web:\n    command: >\n      gunicorn app\n      --workers 3\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Command: []string{"gunicorn", "app", "--workers", "3"}}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Command: []string{"gunicorn", "app", "--workers", "3"}}}},
 		},
 		{
 			name: "health as a bare path",
 			yaml: "processes:\n  web:\n    health: /up\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Health: &HealthCheck{Path: "/up"}}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Health: &jack.HealthCheck{Path: "/up"}}}},
 		},
 		{
 			name: "memory and cpus forms",
 			yaml: "processes:\n  a: {memory: 1g, cpus: 2}\n  b: {memory: 256Mi, cpus: 0.5}\n  c: {memory: 1.5g}\n  d: {memory: 104857600}\n  e: {memory: 64MB}\n",
-			want: &Manifest{Processes: map[string]*Process{
+			want: &jack.Manifest{Processes: map[string]*jack.Process{
 				"a": {Memory: 1 << 30, CPUs: 2},
 				"b": {Memory: 256 << 20, CPUs: 0.5},
 				"c": {Memory: 3 << 29},
@@ -96,26 +98,26 @@ deploy: {strategy: rolling, batch: 2, drain: 30s, timeout: 10m}
 		{
 			name: "a process with nothing set",
 			yaml: "processes:\n  web:\n  clock: {}\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {}, "clock": {}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {}, "clock": {}}},
 		},
 		{
 			name: "anchors and aliases",
 			yaml: "processes:\n  web: &base\n    memory: 512m\n    instances: 2\n  worker: *base\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Memory: 512 << 20, Instances: 2}, "worker": {Memory: 512 << 20, Instances: 2}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Memory: 512 << 20, Instances: 2}, "worker": {Memory: 512 << 20, Instances: 2}}},
 		},
 		{
 			name: "quoted numbers",
 			yaml: "processes:\n  web: {port: \"8000\", instances: '3'}\n",
-			want: &Manifest{Processes: map[string]*Process{"web": {Port: 8000, Instances: 3}}},
+			want: &jack.Manifest{Processes: map[string]*jack.Process{"web": {Port: 8000, Instances: 3}}},
 		},
 		{
 			name: "other deploy strategies",
 			yaml: "deploy:\n  strategy: all-at-once\n",
-			want: &Manifest{Deploy: DeployPolicy{Strategy: StrategyAllAtOnce}},
+			want: &jack.Manifest{Deploy: jack.DeployPolicy{Strategy: jack.StrategyAllAtOnce}},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseManifest("jack.yaml", []byte(tc.yaml))
+			got, err := Parse("jack.yaml", []byte(tc.yaml))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -127,7 +129,7 @@ deploy: {strategy: rolling, batch: 2, drain: 30s, timeout: 10m}
 }
 
 // dump shows a manifest in errors, pointers followed.
-func dump(m *Manifest) string {
+func dump(m *jack.Manifest) string {
 	b, err := json.Marshal(m)
 	if err != nil {
 		return err.Error()
@@ -256,12 +258,12 @@ func TestParseManifest_Errors(t *testing.T) {
 			`jack.yaml:2: deploy.batch must be at least 1`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m, err := ParseManifest("jack.yaml", []byte(tc.yaml))
+			m, err := Parse("jack.yaml", []byte(tc.yaml))
 			if err == nil {
 				t.Fatalf("parsed into %s, want error %q", dump(m), tc.want)
 			}
-			var e *Error
-			if !errors.As(err, &e) || e.Code != EINVALID {
+			var e *jack.Error
+			if !errors.As(err, &e) || e.Code != jack.EINVALID {
 				t.Fatalf("error %v (%T) is not an EINVALID *Error", err, err)
 			}
 			if err.Error() != tc.want {
@@ -275,112 +277,8 @@ func TestParseManifest_Errors(t *testing.T) {
 }
 
 func TestParseManifest_NamesTheFile(t *testing.T) {
-	_, err := ParseManifest("deploy/prod.yaml", []byte("deploy: {batch: x}\n"))
+	_, err := Parse("deploy/prod.yaml", []byte("deploy: {batch: x}\n"))
 	if want := `deploy/prod.yaml:1: deploy.batch: expected a number, got "x"`; err == nil || err.Error() != want {
 		t.Fatalf("error = %v, want %s", err, want)
-	}
-}
-
-func TestSplitWords(t *testing.T) {
-	for _, tc := range []struct {
-		line string
-		want []string
-	}{
-		{"gunicorn app:wsgi", []string{"gunicorn", "app:wsgi"}},
-		{"  lead   and\ttrail \n", []string{"lead", "and", "trail"}},
-		{`'single quoted' word`, []string{"single quoted", "word"}},
-		{`"double quoted"`, []string{"double quoted"}},
-		{`"say \"hi\""`, []string{`say "hi"`}},
-		{`"back\slash \\ kept"`, []string{`back\slash \ kept`}},
-		{`"\$HOME and \` + "`" + `"`, []string{"$HOME and `"}},
-		{`it\'s a\ b`, []string{"it's", "a b"}},
-		{`'$HOME' \$PATH`, []string{"$HOME", "$PATH"}},
-		{`'a \ b'`, []string{`a \ b`}},
-		{`'' ""`, []string{"", ""}},
-		{`x "" y`, []string{"x", "", "y"}},
-		{`pre'mid'"dq"post`, []string{"premiddqpost"}},
-		{`'it''s'`, []string{"its"}},
-		{`"a & b | c; d > e"`, []string{"a & b | c; d > e"}},
-		{`'a & b $c'`, []string{"a & b $c"}},
-		{"one \\\ntwo", []string{"one", "two"}},
-		{"jo\\\nined", []string{"joined"}},
-		{"\"multi\\\nline\"", []string{"multiline"}},
-		{`python -c "print('hi')"`, []string{"python", "-c", "print('hi')"}},
-		{"echo héllo wörld", []string{"echo", "héllo", "wörld"}},
-		{"a=b --flag=x,y *.txt ~user #tag", []string{"a=b", "--flag=x,y", "*.txt", "~user", "#tag"}},
-		{"", nil},
-		{"   ", nil},
-	} {
-		got, err := splitWords(tc.line)
-		if err != nil {
-			t.Errorf("splitWords(%q): %v", tc.line, err)
-			continue
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("splitWords(%q) = %q, want %q", tc.line, got, tc.want)
-		}
-	}
-}
-
-func TestSplitWords_Errors(t *testing.T) {
-	for _, tc := range []struct {
-		line string
-		want string
-	}{
-		{`echo "open`, "has a double quote that is not closed"},
-		{`echo 'open`, "has a single quote that is not closed"},
-		{`echo "a\"`, "has a double quote that is not closed"},
-		{`trailing\`, "ends with a backslash that escapes nothing"},
-		{`echo $HOME`, "$ needs a shell"},
-		{`echo "$HOME"`, "$ needs a shell"},
-		{"echo `date`", "` needs a shell"},
-		{"echo \"`date`\"", "` needs a shell"},
-		{`a | b`, "| needs a shell"},
-		{`a && b`, "& needs a shell"},
-		{`a; b`, "; needs a shell"},
-		{`a > out`, "> needs a shell"},
-		{`a < in`, "< needs a shell"},
-		{`(a)`, "( needs a shell"},
-	} {
-		_, err := splitWords(tc.line)
-		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-			t.Errorf("splitWords(%q) error = %v, want one starting %q", tc.line, err, tc.want)
-		}
-	}
-}
-
-func TestParseMemory(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want int64
-	}{
-		{"0", 0},
-		{"1048576", 1 << 20},
-		{"100b", 100},
-		{"512k", 512 << 10},
-		{"512K", 512 << 10},
-		{"512kb", 512 << 10},
-		{"512m", 512 << 20},
-		{"512M", 512 << 20},
-		{"512MB", 512 << 20},
-		{"256Mi", 256 << 20},
-		{"256MiB", 256 << 20},
-		{"256 Mi", 256 << 20},
-		{"1g", 1 << 30},
-		{"1G", 1 << 30},
-		{"1GiB", 1 << 30},
-		{"1.5g", 3 << 29},
-		{"0.5m", 512 << 10},
-		{"2t", 2 << 40},
-	} {
-		got, err := parseMemory(tc.in)
-		if err != nil || got != tc.want {
-			t.Errorf("parseMemory(%q) = %d, %v; want %d", tc.in, got, err, tc.want)
-		}
-	}
-	for _, in := range []string{"", "m", "-1m", "1.5", "1.5b", "1x", "1 g b", "1mm", "1ib", "1e9", "99999999t"} {
-		if got, err := parseMemory(in); err == nil {
-			t.Errorf("parseMemory(%q) = %d, want an error", in, got)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package jack
+package manifest
 
 import (
 	"bytes"
@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/jack-paas/jack"
 )
 
 // Keys of a Dockerrun.aws.json version 1. Update and Authentication are
@@ -23,7 +25,7 @@ var dockerrunKeys = []string{"AWSEBDockerrunVersion", "Image", "Ports", "Volumes
 // Logging a volume "logs" mounted at that path, so log files outlive
 // deploys as they do on Beanstalk's host. Version 2 is refused: it
 // describes a multi-container ECS task.
-func ParseDockerrun(name string, data []byte) (*Manifest, error) {
+func ParseDockerrun(name string, data []byte) (*jack.Manifest, error) {
 	if name == "" {
 		name = "Dockerrun.aws.json"
 	}
@@ -31,24 +33,24 @@ func ParseDockerrun(name string, data []byte) (*Manifest, error) {
 		return nil, err
 	}
 	// JSON is YAML, and the YAML parser keeps lines for the errors.
-	p := &manifestParser{file: name}
+	p := &parser{file: name}
 	root, err := p.document(data)
 	if err != nil {
 		return nil, err
 	}
 	if root == nil || root.Kind != yaml.MappingNode {
-		return nil, Errorf(EINVALID, "%s: expected a JSON object with AWSEBDockerrunVersion, Image and Ports", name)
+		return nil, jack.Errorf(jack.EINVALID, "%s: expected a JSON object with AWSEBDockerrunVersion, Image and Ports", name)
 	}
-	d := &dockerrun{p: p, web: &Process{}, m: &Manifest{}}
+	d := &dockerrun{p: p, web: &jack.Process{}, m: &jack.Manifest{}}
 	if err := d.read(root); err != nil {
 		return nil, err
 	}
 	m := d.m
 	if len(d.web.Command)+len(d.web.Entrypoint) > 0 || d.web.Port != 0 {
-		m.Processes = map[string]*Process{DefaultProcessName: d.web}
+		m.Processes = map[string]*jack.Process{jack.DefaultProcessName: d.web}
 	}
 	if err := m.Validate(); err != nil {
-		return nil, Errorf(EINVALID, "%s: %s", name, ErrorMessage(err))
+		return nil, jack.Errorf(jack.EINVALID, "%s: %s", name, jack.ErrorMessage(err))
 	}
 	return m, nil
 }
@@ -71,14 +73,14 @@ func jsonSyntax(name string, data []byte) error {
 	if errors.As(err, &se) {
 		line += bytes.Count(data[:min(int(se.Offset), len(data))], []byte("\n"))
 	}
-	return Errorf(EINVALID, "%s:%d: not valid JSON (%v)", name, line, err)
+	return jack.Errorf(jack.EINVALID, "%s:%d: not valid JSON (%v)", name, line, err)
 }
 
 // dockerrun reads the fields of a Dockerrun.aws.json into a manifest.
 type dockerrun struct {
-	p       *manifestParser
-	m       *Manifest
-	web     *Process
+	p       *parser
+	m       *jack.Manifest
+	web     *jack.Process
 	version *yaml.Node
 }
 
@@ -91,7 +93,7 @@ func (d *dockerrun) read(root *yaml.Node) error {
 		}
 	}
 	if d.version == nil {
-		return Errorf(EINVALID, "%s: AWSEBDockerrunVersion is missing; this file must say \"AWSEBDockerrunVersion\": \"1\"", p.file)
+		return jack.Errorf(jack.EINVALID, "%s: AWSEBDockerrunVersion is missing; this file must say \"AWSEBDockerrunVersion\": \"1\"", p.file)
 	}
 	if d.version.Kind != yaml.ScalarNode || d.version.Value != "1" {
 		if d.version.Value == "2" || d.version.Value == "3" {
@@ -211,8 +213,8 @@ func (d *dockerrun) addVolume(n *yaml.Node, at, name, dir string) error {
 		return d.p.errorf(n, "%s: volume name %s (from the host directory) is used twice; give the host directories different last names", at, name)
 	}
 	d.m.Volumes[name] = dir
-	if err := validateVolumes(d.m.Volumes); err != nil {
-		return d.p.errorf(n, "%s: %s", at, ErrorMessage(err))
+	if err := jack.ValidateVolumes(d.m.Volumes); err != nil {
+		return d.p.errorf(n, "%s: %s", at, jack.ErrorMessage(err))
 	}
 	return nil
 }

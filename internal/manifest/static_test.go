@@ -1,12 +1,14 @@
-package jack
+package manifest
 
 import (
 	"reflect"
 	"testing"
+
+	"github.com/jack-paas/jack"
 )
 
 func TestParseManifestReadsStaticEntries(t *testing.T) {
-	m, err := ParseManifest("jack.yaml", []byte(`
+	m, err := Parse("jack.yaml", []byte(`
 static:
   - {url: /static/, path: /app/staticfiles}
   - url: /media
@@ -15,11 +17,11 @@ static:
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []StaticEntry{{URL: "/static/", Path: "/app/staticfiles"}, {URL: "/media/", Path: "/srv/media/"}}
+	want := []jack.StaticEntry{{URL: "/static/", Path: "/app/staticfiles"}, {URL: "/media/", Path: "/srv/media/"}}
 	if !reflect.DeepEqual(m.Static, want) {
 		t.Fatalf("static = %+v, want %+v", m.Static, want)
 	}
-	if d := m.WithDefaults(ImageInfo{}); !reflect.DeepEqual(d.Static, want) {
+	if d := m.WithDefaults(jack.ImageInfo{}); !reflect.DeepEqual(d.Static, want) {
 		t.Errorf("WithDefaults dropped static: %+v", d.Static)
 	}
 }
@@ -51,8 +53,8 @@ func TestParseManifestRefusesBadStaticEntries(t *testing.T) {
 		{"url twice", "static:\n  - {url: /s/, path: /a}\n  - {url: /s, path: /b}\n",
 			`jack.yaml:3: static[1].url /s/ is given twice; give each URL prefix once`},
 	} {
-		_, err := ParseManifest("jack.yaml", []byte(tc.yaml))
-		if err == nil || err.Error() != tc.want || ErrorCode(err) != EINVALID {
+		_, err := Parse("jack.yaml", []byte(tc.yaml))
+		if err == nil || err.Error() != tc.want || jack.ErrorCode(err) != jack.EINVALID {
 			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
 		}
 	}

@@ -1,26 +1,12 @@
-package jack
+package manifest
 
 import (
 	"errors"
-	"path"
 	"regexp"
 	"strings"
-)
 
-// ParseManifestFile reads a manifest given with -f, choosing the parser by
-// the file's name: a Procfile (Procfile, Procfile.*), a Dockerrun.aws.json
-// (any name ending in .json), else jack.yaml. Errors are EINVALID, one
-// line, naming the file, the line and the key.
-func ParseManifestFile(name string, data []byte) (*Manifest, error) {
-	base := path.Base(strings.ReplaceAll(name, "\\", "/"))
-	switch {
-	case strings.EqualFold(base, "Procfile") || strings.HasPrefix(strings.ToLower(base), "procfile."):
-		return ParseProcfile(name, data)
-	case strings.HasSuffix(strings.ToLower(base), ".json"):
-		return ParseDockerrun(name, data)
-	}
-	return ParseManifest(name, data)
-}
+	"github.com/jack-paas/jack"
+)
 
 // procfileLineRE matches "name: command", as Heroku reads it.
 var procfileLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.*)$`)
@@ -30,11 +16,11 @@ var procfileLineRE = regexp.MustCompile(`^([A-Za-z0-9_.-]+)[ \t]*:[ \t]*(.*)$`)
 // every other line is a process, with web getting HTTP traffic. A command
 // that needs a shell ($PORT, &&, pipes) is run with /bin/sh -c, as Heroku
 // does; any other is split into words and run as is.
-func ParseProcfile(name string, data []byte) (*Manifest, error) {
+func ParseProcfile(name string, data []byte) (*jack.Manifest, error) {
 	if name == "" {
 		name = "Procfile"
 	}
-	m := &Manifest{Processes: map[string]*Process{}}
+	m := &jack.Manifest{Processes: map[string]*jack.Process{}}
 	firstLine := map[string]int{}
 	for i, line := range strings.Split(string(data), "\n") {
 		n := i + 1
@@ -44,34 +30,34 @@ func ParseProcfile(name string, data []byte) (*Manifest, error) {
 		}
 		match := procfileLineRE.FindStringSubmatch(line)
 		if match == nil {
-			return nil, Errorf(EINVALID, "%s:%d: expected \"NAME: COMMAND\", such as \"web: gunicorn app:wsgi\"", name, n)
+			return nil, jack.Errorf(jack.EINVALID, "%s:%d: expected \"NAME: COMMAND\", such as \"web: gunicorn app:wsgi\"", name, n)
 		}
 		proc, text := match[1], strings.TrimSpace(match[2])
 		if first, ok := firstLine[proc]; ok {
-			return nil, Errorf(EINVALID, "%s:%d: process %s is defined twice (first on line %d); keep one line per name", name, n, proc, first)
+			return nil, jack.Errorf(jack.EINVALID, "%s:%d: process %s is defined twice (first on line %d); keep one line per name", name, n, proc, first)
 		}
 		firstLine[proc] = n
-		if err := ValidateName("process", proc); err != nil {
-			return nil, Errorf(EINVALID, "%s:%d: %s", name, n, ErrorMessage(err))
+		if err := jack.ValidateName("process", proc); err != nil {
+			return nil, jack.Errorf(jack.EINVALID, "%s:%d: %s", name, n, jack.ErrorMessage(err))
 		}
 		if text == "" {
-			return nil, Errorf(EINVALID, "%s:%d: %s has no command", name, n, proc)
+			return nil, jack.Errorf(jack.EINVALID, "%s:%d: %s has no command", name, n, proc)
 		}
 		command, err := procfileCommand(text)
 		if err != nil {
-			return nil, Errorf(EINVALID, "%s:%d: %s: the command %v", name, n, proc, err)
+			return nil, jack.Errorf(jack.EINVALID, "%s:%d: %s: the command %v", name, n, proc, err)
 		}
 		if proc == "release" {
 			m.Release = command
 			continue
 		}
-		m.Processes[proc] = &Process{Command: command}
+		m.Processes[proc] = &jack.Process{Command: command}
 	}
 	if len(m.Processes) == 0 {
 		m.Processes = nil
 	}
 	if err := m.Validate(); err != nil {
-		return nil, Errorf(EINVALID, "%s: %s", name, ErrorMessage(err))
+		return nil, jack.Errorf(jack.EINVALID, "%s: %s", name, jack.ErrorMessage(err))
 	}
 	return m, nil
 }

@@ -1,13 +1,15 @@
-package jack
+package manifest
 
 import (
 	"strconv"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/jack-paas/jack"
 )
 
 // release reads the release command: a string of shell words or a list.
-func (p *manifestParser) release(n *yaml.Node, m *Manifest) error {
+func (p *parser) release(n *yaml.Node, m *jack.Manifest) error {
 	words, err := p.command(n, "release")
 	if err != nil {
 		return err
@@ -17,7 +19,7 @@ func (p *manifestParser) release(n *yaml.Node, m *Manifest) error {
 }
 
 // cron reads the list of scheduled jobs.
-func (p *manifestParser) cron(n *yaml.Node, m *Manifest) error {
+func (p *parser) cron(n *yaml.Node, m *jack.Manifest) error {
 	if isNullNode(n) {
 		return nil
 	}
@@ -30,7 +32,7 @@ func (p *manifestParser) cron(n *yaml.Node, m *Manifest) error {
 		if item.Kind != yaml.MappingNode {
 			return p.errorf(item, "%s: expected a mapping with keys name, schedule and command, got %s", at, describeNode(item))
 		}
-		job := &CronJob{}
+		job := &jack.CronJob{}
 		var scheduleNode *yaml.Node
 		err := p.mapping(item, at, cronKeys, func(key string, keyNode, value *yaml.Node) (err error) {
 			switch key {
@@ -62,18 +64,18 @@ func (p *manifestParser) cron(n *yaml.Node, m *Manifest) error {
 			return p.errorf(item, "%s.command is missing; give the command to run", at)
 		}
 		if _, err := job.ParsedSchedule(); err != nil {
-			return p.errorf(scheduleNode, "%s.schedule: %s", at, ErrorMessage(err))
+			return p.errorf(scheduleNode, "%s.schedule: %s", at, jack.ErrorMessage(err))
 		}
 		m.Cron = append(m.Cron, job)
-		if err := validateCron(m.Cron); err != nil {
-			return p.errorf(item, "%s", ErrorMessage(err))
+		if err := jack.ValidateCron(m.Cron); err != nil {
+			return p.errorf(item, "%s", jack.ErrorMessage(err))
 		}
 	}
 	return nil
 }
 
 // volumes reads the mapping of volume names to paths.
-func (p *manifestParser) volumes(n *yaml.Node, m *Manifest) error {
+func (p *parser) volumes(n *yaml.Node, m *jack.Manifest) error {
 	if isNullNode(n) {
 		return nil
 	}
@@ -90,27 +92,12 @@ func (p *manifestParser) volumes(n *yaml.Node, m *Manifest) error {
 			return p.errorf(value, "volumes.%s: give the path to mount it at, such as /data", name)
 		}
 		m.Volumes[name] = path
-		if err := validateVolumes(map[string]string{name: path}); err != nil {
-			return p.errorf(value, "%s", ErrorMessage(err))
+		if err := jack.ValidateVolumes(map[string]string{name: path}); err != nil {
+			return p.errorf(value, "%s", jack.ErrorMessage(err))
 		}
-		if err := validateVolumes(m.Volumes); err != nil {
-			return p.errorf(value, "%s", ErrorMessage(err))
+		if err := jack.ValidateVolumes(m.Volumes); err != nil {
+			return p.errorf(value, "%s", jack.ErrorMessage(err))
 		}
 		return nil
 	})
-}
-
-func (p *manifestParser) bool(n *yaml.Node, path string) (bool, error) {
-	if isNullNode(n) {
-		return false, nil
-	}
-	if n.Kind == yaml.ScalarNode {
-		switch n.Value {
-		case "true", "yes", "on":
-			return true, nil
-		case "false", "no", "off":
-			return false, nil
-		}
-	}
-	return false, p.errorf(n, "%s: expected true or false, got %s", path, describeNode(n))
 }
