@@ -22,7 +22,12 @@ func newDeployCommand(c *cli) *cobra.Command {
 		Short: "Deploy an image, or an existing version, and wait until it serves",
 		Long: `Deploy an image as a new version of the app, or an existing version (to
 promote what staging runs to production), and follow the deployment step by
-step. A failed deploy changes nothing and exits 1.`,
+step. A failed deploy changes nothing and exits 1.
+
+An image the engine lacks is pulled (always, with --pull) with the
+credentials of its registry (jack registries), its progress shown as the
+deployment's first steps; the version is pinned to the image's content
+digest, so that a tag moved later never changes what it runs.`,
 		Args: argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			var err error
@@ -54,7 +59,8 @@ step. A failed deploy changes nothing and exits 1.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&req.Image, "image", "", "image reference on the engine, e.g. notes:v2")
+	f.StringVar(&req.Image, "image", "", "image reference, e.g. notes:v2 or registry.example.com/notes:v2 (pulled when the engine lacks it)")
+	f.BoolVar(&req.Pull, "pull", false, "pull the image even when the engine has one of that name (a tag that moved)")
 	f.StringVarP(&manifestFile, "file", "f", "", "manifest: jack.yaml, Procfile or Dockerrun.aws.json")
 	f.StringVar(&req.Label, "label", "", "label of the new version (default v1, v2, …)")
 	f.StringVar(&req.Version, "version", "", "deploy this existing version instead of an image")
