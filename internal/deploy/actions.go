@@ -29,7 +29,7 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 		return o.beginWithPull(ctx, env, req)
 	}
 	return o.begin(ctx, env, jack.KindDeploy, func(st *envState) (*jack.Release, *jack.Version, error) {
-		v, err := o.version(ctx, env, req, nil)
+		v, err := o.version(ctx, env.AppID, req, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -47,9 +47,9 @@ func (o *Orchestrator) Deploy(ctx context.Context, req jack.DeployRequest) (*jac
 // came from a registry, its content digest. pulled is the image a pull
 // just brought (nil: the engine has it). Deploying the same image with the
 // same manifest again reuses the app's newest version.
-func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req jack.DeployRequest, pulled *jack.ImageInfo) (*jack.Version, error) {
+func (o *Orchestrator) version(ctx context.Context, appID int64, req jack.DeployRequest, pulled *jack.ImageInfo) (*jack.Version, error) {
 	if req.Version != "" {
-		return o.store.FindVersion(ctx, env.AppID, req.Version)
+		return o.store.FindVersion(ctx, appID, req.Version)
 	}
 	manifest, source, text, err := o.manifest(ctx, &req)
 	if err != nil {
@@ -70,11 +70,11 @@ func (o *Orchestrator) version(ctx context.Context, env *jack.Environment, req j
 		}
 	}
 	v := &jack.Version{
-		AppID: env.AppID, Label: req.Label, Image: req.Image, ImageID: image.ID, Digest: image.Digest,
+		AppID: appID, Label: req.Label, Image: req.Image, ImageID: image.ID, Digest: image.Digest,
 		Manifest: manifest.WithDefaults(image), Source: source, ManifestText: text,
 	}
 	if req.Label == "" {
-		if latest, err := o.store.ListVersions(ctx, env.AppID); err == nil && len(latest) > 0 && sameBuild(latest[0], v) {
+		if latest, err := o.store.ListVersions(ctx, appID); err == nil && len(latest) > 0 && sameBuild(latest[0], v) {
 			return latest[0], nil
 		}
 	}

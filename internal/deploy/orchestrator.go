@@ -42,6 +42,10 @@ type Config struct {
 	// Certificates keeps the certificate files of domains; nil refuses
 	// them.
 	Certificates jack.CertificateStore
+	// RegistryAuth, when set, gives the credentials of registries that
+	// the store does not keep (Jack's own, whose pull token lives only in
+	// memory); nil for a host means the store's, if any.
+	RegistryAuth func(host string) *jack.RegistryAuth
 }
 
 // Orchestrator implements jack.Orchestrator: it deploys, rolls back,
@@ -66,6 +70,7 @@ type Orchestrator struct {
 	generation int64
 
 	staticDir   string
+	extraAuth   func(host string) *jack.RegistryAuth // Config.RegistryAuth
 	versionsMu  sync.Mutex
 	versions    map[string]*jack.Version // by "appID/label"
 	lastCollect time.Time                // of static folders, by the heal loop
@@ -101,6 +106,7 @@ func New(cfg Config) *Orchestrator {
 		healInterval: cfg.HealInterval,
 		checker:      checkerConfig{failures: cfg.CheckFailures, onDeployment: cfg.OnDeployment},
 		staticDir:    cfg.StaticDir,
+		extraAuth:    cfg.RegistryAuth,
 		versions:     map[string]*jack.Version{},
 		envs:         map[int64]*envState{},
 		running:      map[int64]*jack.Deployment{},

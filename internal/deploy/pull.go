@@ -54,7 +54,7 @@ func (o *Orchestrator) beginWithPull(ctx context.Context, env *jack.Environment,
 		if err != nil {
 			return nil, nil, err
 		}
-		v, err := o.version(ctx, env, req, &pulled)
+		v, err := o.version(ctx, env.AppID, req, &pulled)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -118,7 +118,13 @@ func (o *Orchestrator) registryAuth(ctx context.Context, ref string) (*jack.Regi
 	if err != nil {
 		return nil, jack.Errorf(jack.EINVALID, "image reference %s does not parse: %v", ref, err)
 	}
-	auth, err := o.store.FindRegistry(ctx, reference.Domain(named))
+	host := reference.Domain(named)
+	if o.extraAuth != nil {
+		if auth := o.extraAuth(host); auth != nil {
+			return auth, nil
+		}
+	}
+	auth, err := o.store.FindRegistry(ctx, host)
 	if jack.ErrorCode(err) == jack.ENOTFOUND {
 		return nil, nil
 	}
