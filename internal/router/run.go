@@ -182,7 +182,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var httpsServer *http.Server
 	if cfg.HTTPSAddr != "" {
 		httpsServer = newEdgeServer(proxy, logger)
-		httpsServer.TLSConfig = proxy.edge.tlsConfig()
+		proxy.edge.configure(httpsServer)
 		go func() { errc <- httpsServer.ServeTLS(listeners[httpsKey], "", "") }()
 	}
 
