@@ -46,6 +46,7 @@ own that serves HTTP on --http and keeps serving when the daemon stops.`,
 	addTLSFlags(f, &cfg.HTTPSAddr, &cfg.ACME)
 	f.StringVar(&cfg.Domain, "domain", "localhost", "suffix of environments' default hosts: ENV.APP.SUFFIX")
 	f.StringVar(&cfg.DockerHost, "docker", "", "Docker engine address (default $DOCKER_HOST or the local socket)")
+	f.StringVar(&cfg.RegistryAddr, "registry", "", "serve Jack's own image registry here, e.g. 127.0.0.1:5000 (off by default): docker login with a Jack token, docker push HOST/APP:TAG")
 	health.register(f, &cfg)
 	return cmd
 }

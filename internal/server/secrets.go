@@ -11,16 +11,16 @@ import (
 // first start, mode 0600, needed to read what the store keeps sealed.
 const secretKeyFile = "secret-key"
 
-// openSecrets returns the box of the data folder's secret key, making the
-// key on the first start.
-func openSecrets(dataDir string) (*secret.Box, error) {
+// openSecrets returns the data folder's secret key and its box, making
+// the key on the first start.
+func openSecrets(dataDir string) ([]byte, *secret.Box, error) {
 	key, err := secret.LoadOrCreateKey(filepath.Join(dataDir, secretKeyFile))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	box, err := secret.New(key)
 	if err != nil {
-		return nil, fmt.Errorf("secret key: %w", err)
+		return nil, nil, fmt.Errorf("secret key: %w", err)
 	}
-	return box, nil
+	return key, box, nil
 }

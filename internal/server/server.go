@@ -58,6 +58,9 @@ type Config struct {
 	// StatsSource is where instance counters are read: "" (cgroup files
 	// when present, else the engine), "cgroup" or "engine".
 	StatsSource string
+	// RegistryAddr, when set, serves Jack's own registry there (Docker
+	// Registry API v2; see internal/registry).
+	RegistryAddr string
 }
 
 // Main is a running daemon.
@@ -71,9 +74,14 @@ type Main struct {
 	orch      *deploy.Orchestrator
 	api       *http.Server
 	apiLn     net.Listener
+	runCtx    context.Context // ends with Close
 	cancel    context.CancelFunc
-	wg        sync.WaitGroup
-	tokenFile string
+	secretKey []byte // the data folder's secret key
+
+	registry   *builtinRegistry // nil without --registry
+	registryLn net.Listener
+	wg         sync.WaitGroup
+	tokenFile  string
 
 	notifier   *notify.Notifier
 	monitor    *metrics.Monitor
@@ -118,7 +126,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if m.db, err = sqlite.Open(filepath.Join(m.cfg.DataDir, "jack.db")); err != nil {
 		return fmt.Errorf("open store: %w", err)
 	}
-	if m.db.Secrets, err = openSecrets(m.cfg.DataDir); err != nil {
+	if m.secretKey, m.db.Secrets, err = openSecrets(m.cfg.DataDir); err != nil {
+		return err
+	}
+	if err := m.openRegistry(); err != nil {
 		return err
 	}
 	if err := m.ensureAdminToken(ctx); err != nil {
@@ -143,6 +154,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Domain: m.cfg.Domain, Logger: m.logger.With("part", "deploy"),
 		OnDeployment: m.notifier.Deploy, OnEvent: m.logs.events.Changed,
 		StaticDir: filepath.Join(m.cfg.DataDir, "static"), Certificates: router.NewCertStore(m.cfg.DataDir),
+		RegistryAuth: m.registryAuth,
 	})
 	if err := m.orch.Open(ctx); err != nil {
 		return fmt.Errorf("start orchestrator: %w", err)
@@ -151,7 +163,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	runCtx, cancel := context.WithCancel(context.Background())
-	m.cancel = cancel
+	m.runCtx, m.cancel = runCtx, cancel
+	if err := m.startRegistry(); err != nil {
+		return err
+	}
 	m.wg.Add(2)
 	go func() {
 		defer m.wg.Done()
@@ -260,6 +275,7 @@ func (m *Main) Close() error {
 		m.api.Shutdown(ctx)
 		cancel()
 	}
+	m.closeRegistry()
 	if m.cancel != nil {
 		m.cancel()
 	}
