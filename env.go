@@ -35,6 +35,9 @@ type Environment struct {
 	// Release is the number of the release that serves, 0 before the first
 	// successful deployment.
 	Release int `json:"release"`
+	// DeployOnPush is the tag whose push to Jack's registry deploys the
+	// environment ("" for none).
+	DeployOnPush string `json:"deploy_on_push,omitempty"`
 
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -78,6 +81,9 @@ type EnvStore interface {
 	// UpdateEnv saves Tier, Strategy, Config, Scale and Release. Domains
 	// and edge settings change through EdgeStore only.
 	UpdateEnv(ctx context.Context, env *Environment) error
+	// SetDeployOnPush sets the tag whose push deploys the environment (""
+	// for none). ENOTFOUND if the environment is gone.
+	SetDeployOnPush(ctx context.Context, envID int64, tag string) error
 	// DeleteEnv removes an environment with its releases, deployments and events.
 	DeleteEnv(ctx context.Context, id int64) error
 }

@@ -92,3 +92,14 @@ type RegistryService interface {
 	// RemoveRegistry forgets a host's credentials. ENOTFOUND if none.
 	RemoveRegistry(ctx context.Context, host string) error
 }
+
+// tagRE matches an image tag, as Docker's reference grammar has it.
+var tagRE = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+
+// ValidateTag checks an image tag, such as one that deploys on push.
+func ValidateTag(tag string) error {
+	if !tagRE.MatchString(tag) {
+		return Errorf(EINVALID, "%q is not an image tag; a tag is letters, digits, _ . and -, at most 128, e.g. main or v1.2", tag)
+	}
+	return nil
+}

@@ -34,3 +34,13 @@ func (c *Client) AddRegistry(ctx context.Context, host, username, password strin
 func (c *Client) RemoveRegistry(ctx context.Context, host string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/registries/"+url.PathEscape(host), nil, nil)
 }
+
+// SetDeployOnPush sets the tag whose push to Jack's registry deploys an
+// environment; "" turns it off.
+func (c *Client) SetDeployOnPush(ctx context.Context, app, env, tag string) (*jack.Environment, error) {
+	var out jack.Environment
+	if err := c.do(ctx, http.MethodPut, envPath(app, env, "deploy-on-push"), httpapi.DeployOnPushRequest{Tag: tag}, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

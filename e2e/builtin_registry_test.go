@@ -55,6 +55,29 @@ func TestCIPushesToJacksRegistryAndThePushIsAVersion(t *testing.T) {
 		t.Fatalf("after deploying the pushed version: %q", b)
 	}
 
+	// With --deploy-on-push, a push of the tag deploys it.
+	if r := d.jack("envs", "set", "notes/production", "--deploy-on-push", "not a tag"); r.code != 2 {
+		t.Fatalf("a bad tag: exit %d %s", r.code, r.stderr)
+	}
+	d.ok("envs", "set", "notes/production", "--deploy-on-push", "main")
+	buildImage(t, d.cli, "jack-e2e-app:pushed", "ENV APP_VERSION=pushed")
+	main := regAddr + "/notes:main"
+	dockerCLI(t, config, "", "tag", "jack-e2e-app:pushed", main)
+	t.Cleanup(func() { d.cli.ImageRemove(context.Background(), main, image.RemoveOptions{}) })
+	if out, ok := dockerCLI(t, config, "", "push", main); !ok {
+		t.Fatalf("docker push: %s", out)
+	}
+	deadline = time.Now().Add(60 * time.Second)
+	for !strings.Contains(d.body(host, "/"), "version=pushed") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the push of notes:main was not deployed; events:\n%s", d.ok("events", "notes/production"))
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if ev := d.ok("events", "notes/production"); !strings.Contains(ev, "A push of notes:main deploys version main") {
+		t.Fatalf("events say nothing of the push:\n%s", ev)
+	}
+
 	// A repository that is no app's is refused, with the reason.
 	other := regAddr + "/shop:v1"
 	dockerCLI(t, config, "", "tag", "jack-e2e-app:v1", other)

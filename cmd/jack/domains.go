@@ -181,9 +181,10 @@ func newEnvsSwapCommand(c *cli) *cobra.Command {
 // newEnvsSetCommand is `jack envs set APP/ENV`: the edge settings.
 func newEnvsSetCommand(c *cli) *cobra.Command {
 	var edge edgeFlags
+	var deployOnPush string
 	cmd := &cobra.Command{
-		Use:   "set APP/ENV [--body-limit SIZE] [--redirect-https=true|false] [--hsts DURATION]",
-		Short: "Change how the router treats an environment's traffic",
+		Use:   "set APP/ENV [--body-limit SIZE] [--redirect-https=true|false] [--hsts DURATION] [--deploy-on-push TAG]",
+		Short: "Change how the router treats an environment's traffic, or which push deploys it",
 		Args:  argsBetween(1, 1),
 		RunE: c.action(func(ctx context.Context, cmd *cobra.Command, args []string) error {
 			app, env, err := parseRef(args[0])
@@ -194,22 +195,42 @@ func newEnvsSetCommand(c *cli) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if change.Empty() {
-				return usageErrorf("nothing to change: give --body-limit, --redirect-https or --hsts")
+			onPush := cmd.Flags().Changed("deploy-on-push")
+			if change.Empty() && !onPush {
+				return usageErrorf("nothing to change: give --body-limit, --redirect-https, --hsts or --deploy-on-push")
+			}
+			if onPush && deployOnPush != "" {
+				if err := jack.ValidateTag(deployOnPush); err != nil {
+					return usageErrorf("--deploy-on-push: %s", jack.ErrorMessage(err))
+				}
 			}
 			api, err := c.client()
 			if err != nil {
 				return err
 			}
-			e, err := api.SetEdge(ctx, app, env, change)
-			if err != nil {
-				return err
+			if !change.Empty() {
+				e, err := api.SetEdge(ctx, app, env, change)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(c.stdout, "%s: %s\n", e.Ref(), edgeWords(e.Edge))
 			}
-			fmt.Fprintf(c.stdout, "%s: %s\n", e.Ref(), edgeWords(e.Edge))
+			if onPush {
+				e, err := api.SetDeployOnPush(ctx, app, env, deployOnPush)
+				if err != nil {
+					return err
+				}
+				if e.DeployOnPush == "" {
+					fmt.Fprintf(c.stdout, "%s: no push deploys it\n", e.Ref())
+				} else {
+					fmt.Fprintf(c.stdout, "%s: a push of %s:%s to Jack's registry deploys it\n", e.Ref(), e.App, e.DeployOnPush)
+				}
+			}
 			return nil
 		}),
 	}
 	edge.register(cmd)
+	cmd.Flags().StringVar(&deployOnPush, "deploy-on-push", "", `deploy each push of APP:TAG to Jack's registry (jack server --registry); "" for none`)
 	return cmd
 }
 

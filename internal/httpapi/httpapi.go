@@ -131,6 +131,7 @@ func (s *server) routes() *http.ServeMux {
 	for pattern, h := range s.registryRoutes() {
 		mux.Handle(pattern, s.authenticated(h))
 	}
+	mux.Handle("PUT "+env+"/deploy-on-push", s.authenticated(s.handleSetDeployOnPush))
 	return mux
 }
 

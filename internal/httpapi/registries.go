@@ -75,3 +75,31 @@ func (s *server) handleRemoveRegistry(w http.ResponseWriter, r *http.Request) er
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// DeployOnPushRequest is the body of PUT .../deploy-on-push.
+type DeployOnPushRequest struct {
+	Tag string `json:"tag"` // "" turns it off
+}
+
+// handleSetDeployOnPush answers PUT /v1/apps/{app}/envs/{env}/deploy-on-push:
+// the tag whose push to Jack's registry deploys the environment.
+func (s *server) handleSetDeployOnPush(w http.ResponseWriter, r *http.Request) error {
+	env, err := s.findEnv(r)
+	if err != nil {
+		return err
+	}
+	var req DeployOnPushRequest
+	if err := readJSON(w, r, &req); err != nil {
+		return err
+	}
+	if req.Tag != "" {
+		if err := jack.ValidateTag(req.Tag); err != nil {
+			return err
+		}
+	}
+	if err := s.store.SetDeployOnPush(r.Context(), env.ID, req.Tag); err != nil {
+		return err
+	}
+	env.DeployOnPush = req.Tag
+	return writeJSON(w, http.StatusOK, env)
+}

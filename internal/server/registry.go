@@ -119,8 +119,9 @@ func (m *Main) authorizeRegistry(ctx context.Context, token, repo string, push b
 	return nil
 }
 
-// pushed makes a version of what was pushed, in the background: the push
-// has succeeded whatever becomes of it.
+// pushed makes a version of what was pushed, and deploys it where asked
+// (--deploy-on-push), in the background: the push has succeeded whatever
+// becomes of it.
 func (m *Main) pushed(ctx context.Context, repo, ref, digest string) {
 	if digest == "" {
 		return
@@ -133,7 +134,7 @@ func (m *Main) pushed(ctx context.Context, repo, ref, digest string) {
 	m.wg.Add(1)
 	go func() {
 		defer m.wg.Done()
-		v, err := m.orch.ImportVersion(m.runCtx, repo, image, tag)
+		v, err := m.orch.Pushed(m.runCtx, repo, image, tag)
 		if err != nil {
 			m.logger.Error("make a version of a pushed image", "repo", repo, "ref", ref, "err", err)
 			return

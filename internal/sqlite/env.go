@@ -11,7 +11,7 @@ import (
 
 // envColumns are the columns scanEnv reads, from environments e joined
 // with apps a.
-const envColumns = `e.id, e.app_id, a.name, e.name, e.tier, e.strategy, e.config, e.scale, e.release, e.created_at, e.edge`
+const envColumns = `e.id, e.app_id, a.name, e.name, e.tier, e.strategy, e.config, e.scale, e.release, e.created_at, e.edge, e.deploy_on_push`
 
 // CreateEnv stores a new environment of env.AppID and sets its ID, App and
 // CreatedAt; its domains are stored, and left in env, normalized.
@@ -135,6 +135,21 @@ func (db *DB) UpdateEnv(ctx context.Context, env *jack.Environment) error {
 	})
 }
 
+// SetDeployOnPush sets the tag whose push deploys the environment ("" for
+// none). ENOTFOUND if the environment is gone.
+func (db *DB) SetDeployOnPush(ctx context.Context, envID int64, tag string) error {
+	return db.write(ctx, func(tx *tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE environments SET deploy_on_push = ? WHERE id = ?`, tag, envID)
+		if err != nil {
+			return fmt.Errorf("set deploy on push of environment %d: %w", envID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return jack.Errorf(jack.ENOTFOUND, "environment %d does not exist", envID)
+		}
+		return nil
+	})
+}
+
 // DeleteEnv removes an environment with its domains, releases, deployments
 // and events. ENOTFOUND if there is none.
 func (db *DB) DeleteEnv(ctx context.Context, id int64) error {
@@ -182,7 +197,7 @@ func scanEnv(s scanner) (*jack.Environment, error) {
 	var config, scale, created string
 	var edge string
 	if err := s.Scan(&env.ID, &env.AppID, &env.App, &env.Name, &env.Tier, &env.Strategy,
-		&config, &scale, &env.Release, &created, &edge); err != nil {
+		&config, &scale, &env.Release, &created, &edge, &env.DeployOnPush); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, err
 		}
