@@ -1,6 +1,7 @@
-// Package images supplies the images versions are made of: the
-// credentials of the registries Jack pulls from (checked with the registry
-// before they are kept), and the pull of an image a deploy names.
+// Package images is what users do with the registries Jack pulls from:
+// their credentials, checked with the registry (as `docker login` does)
+// before they are kept. The pull itself is a deployment's first step
+// (internal/deploy/pull.go); the registry inside Jack is internal/registry.
 package images
 
 import (
