@@ -13,11 +13,11 @@
 // router takes the listening sockets of the one it replaces (handoff.go), so
 // an upgrade refuses no connection.
 //
-// Plain HTTP is served by a small HTTP/1.x server of its own (server.go):
-// on Linux, event loops (loop_linux.go) hold the connections between
-// requests and answer what needs only memory (static files, redirects,
-// error pages) themselves, and lend a connection to a goroutine for a
-// request that must wait (an upstream, a body, an upgrade). HTTPS is
+// Plain HTTP is served by a small HTTP/1.x server of its own (package
+// http1), with the Proxy as its handler (plain.go): on Linux its event
+// loops respond themselves to what the Proxy serves from memory (static
+// files, redirects, error pages), and lend a connection to a goroutine for
+// a request that must wait (an upstream, a body, an upgrade). HTTPS is
 // net/http's server with HTTP/2, certificates chosen by SNI from files and
 // ACME (tls.go). Each request is written to the access log
 // (DATA/router-access.ndjson) and counted (GET /metrics on the socket).

@@ -284,7 +284,7 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 		}()
 	}
 	conn.Conn.SetReadDeadline(time.Now().Add(p.headerTimeout))
-	resp, err := conn.answers.read(conn.br, r)
+	resp, err := conn.responses.Read(conn.br, r)
 	if err != nil {
 		bodyDone := ex.bodyDone
 		ex.bodyDone = nil
@@ -309,7 +309,7 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 
 // nextResponse reads the answer that follows an informational one.
 func (ex *exchange) nextResponse(r *http.Request) error {
-	resp, err := ex.conn.answers.read(ex.conn.br, r)
+	resp, err := ex.conn.responses.Read(ex.conn.br, r)
 	if err != nil {
 		return err
 	}

@@ -67,10 +67,6 @@ func settings(httpAddr, httpsAddr string, acme ACMEConfig) string {
 	return s
 }
 
-// loopsEnv names the variable that sets how many event loops the plain
-// server runs (loopCount).
-const loopsEnv = "JACK_ROUTER_LOOPS"
-
 // Run is the router process: it serves the table saved in DataDir on
 // HTTPAddr (and HTTPSAddr), and the control API on DataDir/router.sock,
 // until ctx is done, the API asks it to stop, or a new router takes its
@@ -156,12 +152,14 @@ func Run(ctx context.Context, cfg Config) error {
 	released := false
 	var controlLn net.Listener
 	var controlServer *http.Server
+	httpServer := newPlainServer(proxy, logger)
 	set := &listenerSet{byAddr: listeners}
 	set.release = func() {
 		releaseMu.Lock()
 		defer releaseMu.Unlock()
 		released = true
 		proxy.closing.Store(true)
+		httpServer.SetKeepAlivesEnabled(false)
 		for _, ln := range listeners {
 			ln.Close()
 		}
@@ -176,7 +174,6 @@ func Run(ctx context.Context, cfg Config) error {
 	if proxy.edge != nil {
 		proxy.edge.setPort(listeners[httpsKey].Addr().String())
 	}
-	httpServer := newPlainServer(proxy, logger)
 	errc := make(chan error, 3)
 	go func() { errc <- httpServer.Serve(listeners[httpKey]) }()
 	var httpsServer *http.Server
@@ -252,6 +249,7 @@ func Run(ctx context.Context, cfg Config) error {
 	default:
 		logger.Info("router stopping; finishing requests in flight", "timeout", shutdownTimeout)
 		proxy.closing.Store(true)
+		httpServer.SetKeepAlivesEnabled(false)
 	}
 	var wg sync.WaitGroup
 	wg.Go(func() { shutdown(httpServer, shutdownTimeout, logger) })
@@ -311,7 +309,7 @@ func loadSavedTable(proxy *Proxy, path string, logger *slog.Logger) {
 }
 
 // stoppable is a server that stops gracefully (net/http's, or the plain
-// HTTP edgeServer).
+// HTTP http1.Server).
 type stoppable interface {
 	Shutdown(ctx context.Context) error
 }

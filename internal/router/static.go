@@ -332,9 +332,9 @@ func (s *staticFiles) find(r *http.Request, m *staticMount, cachedOnly bool) (f 
 	return f, from, false, true
 }
 
-// answersAtOnce reports whether serve answers r from memory, without
+// respondsAtOnce reports whether serve responds to r from memory, without
 // reading a file or a folder from disk.
-func (s *staticFiles) answersAtOnce(r *http.Request, m *staticMount) bool {
+func (s *staticFiles) respondsAtOnce(r *http.Request, m *staticMount) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return true
 	}
