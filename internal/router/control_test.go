@@ -111,7 +111,7 @@ func TestControlDrainOverSocket(t *testing.T) {
 		newRoute("shop/prod", []string{"shop.test"}, stuck.upstream("stuck"))}}); err != nil {
 		t.Fatal(err)
 	}
-	answer := startRequest(t, "http://"+r.status.ListenAddr, "shop.test")
+	response := startRequest(t, "http://"+r.status.ListenAddr, "shop.test")
 	<-stuck.arrived
 	if err := r.client.SetRoutes(ctx, jack.RouteTable{Generation: 2}); err != nil {
 		t.Fatal(err)
@@ -120,7 +120,7 @@ func TestControlDrainOverSocket(t *testing.T) {
 	if err != nil || res.Remaining != 1 {
 		t.Errorf("drain: %+v, %v; want 1 remaining", res, err)
 	}
-	if got := <-answer; !strings.HasPrefix(got, "502") {
+	if got := <-response; !strings.HasPrefix(got, "502") {
 		t.Errorf("cut request got %q", got)
 	}
 }

@@ -1,4 +1,4 @@
-// Package router is Jack's HTTP edge: it answers every request for an
+// Package router is Jack's HTTP edge: it responds to every request for an
 // environment's hosts, from the static files of the version that serves or
 // by sending it to a healthy web instance (least outstanding requests, with
 // retries when an instance can't be reached), and drains instances that

@@ -47,7 +47,7 @@ const (
 	defaultShutdownTimeout = 30 * time.Second
 	// handoffGrace is how long a router that handed off keeps its idle
 	// keep-alive connections open, so that clients busy on them learn from
-	// a Connection: close answer to go to the new router.
+	// a Connection: close response to go to the new router.
 	handoffGrace = time.Second
 )
 
