@@ -23,7 +23,7 @@ func spawnConfig(t *testing.T, dataDir, httpAddr string) SpawnConfig {
 		t.Fatal(err)
 	}
 	return SpawnConfig{
-		Exe: exe, Args: routerArgs(dataDir, httpAddr), DataDir: dataDir, HTTPAddr: httpAddr,
+		Exe: exe, Router: Config{DataDir: dataDir, HTTPAddr: httpAddr},
 		CheckInterval: 20 * time.Millisecond,
 	}
 }
