@@ -4,7 +4,7 @@
 // retries when an instance can't be reached), and drains instances that
 // leave.
 //
-// It runs as a process of its own (`jack router`, see Run) so that it keeps
+// It runs as a process of its own (`jack router`, see Main) so that it keeps
 // serving when the daemon is killed; the daemon drives it over a unix socket
 // in the data folder (see Client, which implements jack.Router) and starts
 // and watches it with Ensure and Watchdog. The route table is swapped
