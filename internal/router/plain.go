@@ -32,14 +32,17 @@ func newPlainServer(p *Proxy, logger *slog.Logger) *http1.Server {
 // memory.
 type plainHandler struct{ p *Proxy }
 
+// ServeHTTP routes r with the table of the moment, on a goroutine.
 func (h plainHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.p.serveWith(w, r, h.p.table.Load(), nil)
 }
 
+// RespondsAtOnce reports whether the Proxy serves r from memory.
 func (h plainHandler) RespondsAtOnce(r *http.Request) bool {
 	return h.p.respondsAtOnce(r, h.p.table.Load())
 }
 
+// NewLoopHandler returns the handler of one event loop.
 func (h plainHandler) NewLoopHandler() http1.LoopHandler {
 	return &loopHandler{p: h.p}
 }
@@ -55,6 +58,8 @@ type loopHandler struct {
 	flight flight
 }
 
+// RespondsAtOnce reports whether the Proxy serves r from memory with the
+// table of the moment, and keeps that table for ServeHTTP.
 func (h *loopHandler) RespondsAtOnce(r *http.Request) bool {
 	h.table = h.p.table.Load()
 	if !h.p.respondsAtOnce(r, h.table) {
@@ -64,6 +69,8 @@ func (h *loopHandler) RespondsAtOnce(r *http.Request) bool {
 	return true
 }
 
+// ServeHTTP routes r with the table RespondsAtOnce decided with, reusing
+// the loop's flight.
 func (h *loopHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	t := h.table
 	h.table = nil // an old table is not kept while the loop waits
