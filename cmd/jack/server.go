@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/jack-paas/jack/internal/router"
 	"github.com/jack-paas/jack/internal/server"
 )
 
@@ -43,7 +44,7 @@ own that serves HTTP on --http and keeps serving when the daemon stops.`,
 	f.StringVar(&cfg.DataDir, "data", "/var/lib/jack", "folder for the database, the admin token and the router's state")
 	f.StringVar(&cfg.APIAddr, "api", "127.0.0.1:7070", "address of the API")
 	f.StringVar(&cfg.HTTPAddr, "http", ":80", "address the router serves HTTP on")
-	addTLSFlags(f, &cfg.HTTPSAddr, &cfg.ACME)
+	router.AddHTTPSFlags(f, &cfg.HTTPSAddr, &cfg.ACME)
 	f.StringVar(&cfg.Domain, "domain", "localhost", "suffix of environments' default hosts: ENV.APP.SUFFIX")
 	f.StringVar(&cfg.DockerHost, "docker", "", "Docker engine address (default $DOCKER_HOST or the local socket)")
 	f.StringVar(&cfg.RegistryAddr, "registry", "", "serve Jack's own image registry here, e.g. 127.0.0.1:5000 (off by default): docker login with a Jack token, docker push HOST/APP:TAG")

@@ -19,7 +19,7 @@ import (
 // passes accessLogLimit. Its fields are a contract with the log collector:
 // time (RFC 3339 with nanoseconds), env ("app/env", "" for unknown hosts),
 // host, method, path, status, bytes, duration_ms, instance (the upstream's
-// container ID, "" for static files and the router's own answers),
+// container ID, "" for static files and the router's own responses),
 // request_id and client (the client's IP address).
 const (
 	accessLogName      = "router-access.ndjson"
@@ -27,7 +27,7 @@ const (
 	accessPending      = 8 << 20 // formatted bytes waiting for the writer; past it records are dropped
 	// accessLogDelay is how long the writer lets records gather before it
 	// writes them: one wake-up and a few system calls per batch, however
-	// many requests a second the router answers.
+	// many requests a second the router serves.
 	accessLogDelay = 50 * time.Millisecond
 )
 

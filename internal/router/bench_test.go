@@ -77,7 +77,7 @@ func BenchmarkLookup(b *testing.B) {
 
 // BenchmarkStatic measures parallel GETs of a 10 KiB static file over real
 // loopback keep-alive connections. The client writes fixed request bytes
-// and reads answers without allocating, so allocs/op are the router's own:
+// and reads responses without allocating, so allocs/op are the router's own:
 // they are what decides how often its GC runs under load, and so its tail.
 func BenchmarkStatic(b *testing.B) {
 	dir := b.TempDir()
@@ -105,7 +105,7 @@ func BenchmarkProxyRaw(b *testing.B) {
 }
 
 // benchRaw sends request on parallel keep-alive connections to addr and
-// reads each answer (which must be a 200 with a Content-Length).
+// reads each response (which must be a 200 with a Content-Length).
 func benchRaw(b *testing.B, addr, request string) {
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -123,7 +123,7 @@ func benchRaw(b *testing.B, addr, request string) {
 				b.Error(err)
 				return
 			}
-			if err := readRawAnswer(br); err != nil {
+			if err := readRawResponse(br); err != nil {
 				b.Error(err)
 				return
 			}
@@ -131,9 +131,9 @@ func benchRaw(b *testing.B, addr, request string) {
 	})
 }
 
-// readRawAnswer reads one answer with a Content-Length off br, allocating
+// readRawResponse reads one response with a Content-Length off br, allocating
 // nothing.
-func readRawAnswer(br *bufio.Reader) error {
+func readRawResponse(br *bufio.Reader) error {
 	length := -1
 	for first := true; ; first = false {
 		line, err := br.ReadSlice('\n')
@@ -141,7 +141,7 @@ func readRawAnswer(br *bufio.Reader) error {
 			return err
 		}
 		if first && !bytes.HasPrefix(line, []byte("HTTP/1.1 200 ")) {
-			return fmt.Errorf("answer %q", line)
+			return fmt.Errorf("response %q", line)
 		}
 		if len(line) <= 2 {
 			break
@@ -154,15 +154,15 @@ func readRawAnswer(br *bufio.Reader) error {
 		}
 	}
 	if length < 0 {
-		return fmt.Errorf("answer without a Content-Length")
+		return fmt.Errorf("response without a Content-Length")
 	}
 	_, err := br.Discard(length)
 	return err
 }
 
-// serveRaw answers every request on ln's connections with answer, reading
+// serveRaw responds to every request on ln's connections with response, reading
 // requests without a body.
-func serveRaw(ln net.Listener, answer string) {
+func serveRaw(ln net.Listener, response string) {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
@@ -171,7 +171,7 @@ func serveRaw(ln net.Listener, answer string) {
 		go func() {
 			defer conn.Close()
 			br := bufio.NewReader(conn)
-			out := []byte(answer)
+			out := []byte(response)
 			for {
 				for {
 					line, err := br.ReadSlice('\n')

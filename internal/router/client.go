@@ -86,7 +86,7 @@ func (c *Client) Close() {
 	c.http.CloseIdleConnections()
 }
 
-// call sends one control request and decodes its answer into out.
+// call sends one control request and decodes its response into out.
 func (c *Client) call(ctx context.Context, method, path string, in, out any) error {
 	var body io.Reader
 	if in != nil {

@@ -28,7 +28,7 @@ func TestTrafficSnapshotCountsPerEnvironmentAndInstance(t *testing.T) {
 	get(t, client, front.URL, "staging.test")
 
 	var prod, staging *jack.EnvTraffic
-	waitFor(t, "every answer counted", func() bool {
+	waitFor(t, "every response counted", func() bool {
 		started := time.Now()
 		snap := trafficSnapshot(p.Metrics(), Status{StartedAt: started})
 		prod, staging = nil, nil

@@ -34,7 +34,7 @@ type drainRequest struct {
 	Timeout string   `json:"timeout"` // a Go duration, e.g. "30s"
 }
 
-// errorBody is how the control API answers an error.
+// errorBody is how the control API responds with an error.
 type errorBody struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`

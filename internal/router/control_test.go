@@ -15,16 +15,16 @@ import (
 	"github.com/jack-paas/jack"
 )
 
-// runningRouter is Run in this process, on a loopback port.
+// runningRouter is a router in this process, on a loopback port.
 type runningRouter struct {
 	client *Client
 	status Status
-	done   chan struct{} // closed when Run returned
-	err    error         // what Run returned, once done
+	done   chan struct{} // closed when it stopped
+	err    error         // what Close returned, once done
 	cancel context.CancelFunc
 }
 
-// stop cancels Run and returns its error.
+// stop cancels the router's context and returns what Close returned.
 func (r *runningRouter) stop() error {
 	r.cancel()
 	<-r.done
@@ -37,26 +37,28 @@ func startRun(t *testing.T, dataDir string) *runningRouter {
 	return startRunConfig(t, Config{DataDir: dataDir, HTTPAddr: "127.0.0.1:0"})
 }
 
-// startRunConfig is Run with cfg in this process.
+// startRunConfig runs a router with cfg in this process, until it is
+// done (it is closed then) or the test ends.
 func startRunConfig(t *testing.T, cfg Config) *runningRouter {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &runningRouter{client: NewClient(SocketPath(cfg.DataDir)), done: make(chan struct{}), cancel: cancel}
+	m := New(cfg)
+	if err := m.Run(ctx); err != nil {
+		cancel()
+		t.Fatalf("Run: %v", err)
+	}
 	go func() {
-		r.err = Run(ctx, cfg)
+		<-m.Done()
+		r.err = m.Close()
 		close(r.done)
 	}()
 	t.Cleanup(func() { r.stop() })
-	waitFor(t, "the router to answer", func() bool {
-		select {
-		case <-r.done:
-			t.Fatalf("Run returned early: %v", r.err)
-		default:
-		}
-		st, err := r.client.Status(context.Background())
-		r.status = st
-		return err == nil
-	})
+	st, err := r.client.Status(context.Background())
+	if err != nil {
+		t.Fatalf("the router does not answer once Run returned: %v", err)
+	}
+	r.status = st
 	return r
 }
 
@@ -111,7 +113,7 @@ func TestControlDrainOverSocket(t *testing.T) {
 		newRoute("shop/prod", []string{"shop.test"}, stuck.upstream("stuck"))}}); err != nil {
 		t.Fatal(err)
 	}
-	answer := startRequest(t, "http://"+r.status.ListenAddr, "shop.test")
+	response := startRequest(t, "http://"+r.status.ListenAddr, "shop.test")
 	<-stuck.arrived
 	if err := r.client.SetRoutes(ctx, jack.RouteTable{Generation: 2}); err != nil {
 		t.Fatal(err)
@@ -120,7 +122,7 @@ func TestControlDrainOverSocket(t *testing.T) {
 	if err != nil || res.Remaining != 1 {
 		t.Errorf("drain: %+v, %v; want 1 remaining", res, err)
 	}
-	if got := <-answer; !strings.HasPrefix(got, "502") {
+	if got := <-response; !strings.HasPrefix(got, "502") {
 		t.Errorf("cut request got %q", got)
 	}
 }
@@ -134,7 +136,7 @@ func TestRunServesSavedTableAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := first.stop(); err != nil {
-		t.Fatalf("first Run: %v", err)
+		t.Fatalf("stop the first router: %v", err)
 	}
 	if _, err := os.Stat(SocketPath(dir)); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("socket left after a clean stop: %v", err)
@@ -173,7 +175,7 @@ func TestRunRemovesStaleSocketAndRestrictsIt(t *testing.T) {
 func TestRunRefusesSecondRouterOnSameSocket(t *testing.T) {
 	dir := shortTempDir(t)
 	startRun(t, dir)
-	err := Run(context.Background(), Config{DataDir: dir, HTTPAddr: "127.0.0.1:0"})
+	err := New(Config{DataDir: dir, HTTPAddr: "127.0.0.1:0"}).Run(context.Background())
 	if jack.ErrorCode(err) != jack.ECONFLICT {
 		t.Errorf("second Run: %v, want ECONFLICT", err)
 	}
@@ -186,7 +188,7 @@ func TestRunReportsPortInUse(t *testing.T) {
 	}
 	defer ln.Close()
 	addr := ln.Addr().String()
-	err = Run(context.Background(), Config{DataDir: shortTempDir(t), HTTPAddr: addr})
+	err = New(Config{DataDir: shortTempDir(t), HTTPAddr: addr}).Run(context.Background())
 	if want := "router could not listen on " + addr + ": address already in use"; err == nil || err.Error() != want {
 		t.Errorf("Run: %v, want %q", err, want)
 	}
@@ -200,10 +202,10 @@ func TestShutdownOverSocketStopsRun(t *testing.T) {
 	select {
 	case <-r.done:
 		if r.err != nil {
-			t.Errorf("Run: %v", r.err)
+			t.Errorf("Close: %v", r.err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after shutdown")
+		t.Fatal("the router did not stop after shutdown")
 	}
 	if _, err := r.client.Status(context.Background()); jack.ErrorCode(err) != jack.EUNAVAILABLE {
 		t.Errorf("status after shutdown: %v, want EUNAVAILABLE", err)

@@ -17,7 +17,8 @@ import (
 	"github.com/jack-paas/jack"
 )
 
-// rawRequest writes req to the proxy at addr as it is and reads the answer.
+// rawRequest writes req to the proxy at addr as it is and reads the
+// response.
 func rawRequest(t *testing.T, addr, req string) (*http.Response, string) {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
@@ -31,7 +32,7 @@ func rawRequest(t *testing.T, addr, req string) (*http.Response, string) {
 	}
 	resp, err := http.ReadResponse(bufioReader(conn), nil)
 	if err != nil {
-		t.Fatalf("read answer to %q: %v", firstLine(req), err)
+		t.Fatalf("read response to %q: %v", firstLine(req), err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -73,7 +74,7 @@ func TestProxyDropsHopByHopHeadersBothWays(t *testing.T) {
 		}
 	}
 	if resp.Header.Get("X-Kept") != "yes" || resp.Header.Get("X-Request-Id") == "" {
-		t.Errorf("answer headers %v; want X-Kept and X-Request-Id", resp.Header)
+		t.Errorf("response headers %v; want X-Kept and X-Request-Id", resp.Header)
 	}
 }
 
@@ -108,7 +109,7 @@ func TestProxyEnforcesTheBodyLimitOfTheEnvironment(t *testing.T) {
 	}
 }
 
-func TestProxyAnswers504WhenTheAppDoesNotBeginItsAnswer(t *testing.T) {
+func TestProxyResponds504WhenTheAppDoesNotBeginItsResponse(t *testing.T) {
 	slow := newBlockingBackend(t)
 	p, srv := newTestProxy(t)
 	p.headerTimeout = 100 * time.Millisecond
@@ -120,7 +121,7 @@ func TestProxyAnswers504WhenTheAppDoesNotBeginItsAnswer(t *testing.T) {
 	waitFor(t, "the request to leave", func() bool { return p.InFlight("slow") == 0 })
 }
 
-func TestProxyPassesTrailersAndChunkedAnswers(t *testing.T) {
+func TestProxyPassesTrailersAndChunkedResponses(t *testing.T) {
 	b := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Trailer", "X-Checksum")
 		io.WriteString(w, "part one,")
@@ -214,7 +215,7 @@ func TestProxySurvivesAppsThatCloseIdleConnectionsSoon(t *testing.T) {
 	}
 }
 
-func TestRouterAnswers431ForOversizedHeadersAnd400ForGarbage(t *testing.T) {
+func TestRouterResponds431ForOversizedHeadersAnd400ForGarbage(t *testing.T) {
 	b := newBackend(t, "b")
 	r := startRun(t, shortTempDir(t))
 	if err := r.client.SetRoutes(context.Background(), jack.RouteTable{Generation: 1, Routes: []jack.Route{newRoute("shop/prod", []string{"shop.test"}, b.upstream("b"))}}); err != nil {
@@ -237,7 +238,7 @@ func TestRouterAnswers431ForOversizedHeadersAnd400ForGarbage(t *testing.T) {
 		}
 	}
 	if status, body := get(t, http.DefaultClient, "http://"+addr, "shop.test"); status != 200 || backendOf(t, body) != "b" {
-		t.Errorf("after bad input the router answered %d %q", status, body)
+		t.Errorf("after bad input the router responded %d %q", status, body)
 	}
 	if n := b.requests.Load(); n != 1 {
 		t.Errorf("the app got %d requests, want only the good one", n)

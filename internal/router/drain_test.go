@@ -49,7 +49,7 @@ func TestDrainWaitsForTheRequestInFlight(t *testing.T) {
 	next := newBackend(t, "next")
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, old.upstream("old")))
-	answer := startRequest(t, srv.URL, "shop.test")
+	response := startRequest(t, srv.URL, "shop.test")
 	<-old.arrived
 
 	setRoutes(t, p, 2, newRoute("shop/prod", []string{"shop.test"}, next.upstream("next")))
@@ -68,7 +68,7 @@ func TestDrainWaitsForTheRequestInFlight(t *testing.T) {
 	}
 
 	close(old.release)
-	if got := <-answer; got != "200 OK released" {
+	if got := <-response; got != "200 OK released" {
 		t.Errorf("request in flight got %q, want it finished", got)
 	}
 	select {
@@ -85,7 +85,7 @@ func TestDrainCutsRequestsAtTimeout(t *testing.T) {
 	stuck := newBlockingBackend(t)
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, stuck.upstream("stuck")))
-	answers := []<-chan string{startRequest(t, srv.URL, "shop.test"), startRequest(t, srv.URL, "shop.test")}
+	responses := []<-chan string{startRequest(t, srv.URL, "shop.test"), startRequest(t, srv.URL, "shop.test")}
 	<-stuck.arrived
 	<-stuck.arrived
 	setRoutes(t, p, 2, newRoute("shop/prod", []string{"shop.test"}))
@@ -94,8 +94,8 @@ func TestDrainCutsRequestsAtTimeout(t *testing.T) {
 	if d.err != nil || d.result.Remaining != 2 {
 		t.Fatalf("drain: %+v, %v; want 2 remaining", d.result, d.err)
 	}
-	for _, answer := range answers {
-		if got := <-answer; !strings.HasPrefix(got, "502") || !strings.Contains(got, "was stopped before it answered") {
+	for _, response := range responses {
+		if got := <-response; !strings.HasPrefix(got, "502") || !strings.Contains(got, "was stopped before it answered") {
 			t.Errorf("cut request got %q, want a 502", got)
 		}
 	}
@@ -119,7 +119,7 @@ func TestDrainStopsWhenContextEnds(t *testing.T) {
 	stuck := newBlockingBackend(t)
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, stuck.upstream("stuck")))
-	answer := startRequest(t, srv.URL, "shop.test")
+	response := startRequest(t, srv.URL, "shop.test")
 	<-stuck.arrived
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
@@ -128,7 +128,7 @@ func TestDrainStopsWhenContextEnds(t *testing.T) {
 		t.Errorf("drain: %+v, %v; want the context's error and 1 remaining", r, err)
 	}
 	close(stuck.release)
-	if got := <-answer; got != "200 OK released" {
+	if got := <-response; got != "200 OK released" {
 		t.Errorf("request got %q; an abandoned drain must not cut it", got)
 	}
 }
@@ -137,13 +137,13 @@ func TestTableSwapKeepsInFlightCounts(t *testing.T) {
 	slow := newBlockingBackend(t)
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
-	answer := startRequest(t, srv.URL, "shop.test")
+	response := startRequest(t, srv.URL, "shop.test")
 	<-slow.arrived
 	setRoutes(t, p, 2, newRoute("shop/prod", []string{"shop.test", "www.shop.test"}, slow.upstream("slow")))
 	if n := p.InFlight("slow"); n != 1 {
 		t.Errorf("after a swap slow has %d in flight, want 1", n)
 	}
 	close(slow.release)
-	<-answer
+	<-response
 	waitFor(t, "the request to end", func() bool { return p.InFlight("slow") == 0 })
 }

@@ -13,11 +13,12 @@ import (
 )
 
 // upstreamHeaderTimeout bounds how long an app may take to begin its
-// answer, as nginx's proxy_read_timeout does; past it the client gets 504.
+// response, as nginx's proxy_read_timeout does; past it the client gets
+// 504.
 const upstreamHeaderTimeout = 60 * time.Second
 
 // errUpstreamTimeout is the cause of a request whose app did not begin
-// its answer in time.
+// its response in time.
 var errUpstreamTimeout = errors.New("the app did not begin its answer in time")
 
 // hopHeaders describe one connection, not the message: a proxy drops them
@@ -199,8 +200,8 @@ func (b readingBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// exchange is one request sent to one upstream connection and the answer
-// read back.
+// exchange is one request sent to one upstream connection and the
+// response read back.
 type exchange struct {
 	conn     *upstreamConn
 	resp     *http.Response
@@ -213,15 +214,15 @@ type exchange struct {
 // whether it had not closed it already.
 func (ex *exchange) stop() bool { return ex.flight.keep(ex.cutID) }
 
-// roundTrip sends r to f's upstream and returns the answer's head, retrying
-// on another upstream when the first could not be reached (see
+// roundTrip sends r to f's upstream and returns the response's head,
+// retrying on another upstream when the first could not be reached (see
 // flight.canRetry). It returns the upstream's error when no upstream
-// answered.
+// responded.
 func (p *Proxy) roundTrip(r *http.Request, f *flight, mode bodyMode) (*exchange, error) {
 	for {
 		ex, err := p.tryUpstream(r, f, mode)
 		if err == nil {
-			f.target.state.markAnswered()
+			f.target.state.markResponded()
 			return ex, nil
 		}
 		if isDialError(err) {
@@ -259,7 +260,7 @@ func (p *Proxy) tryUpstream(r *http.Request, f *flight, mode bodyMode) (*exchang
 	}
 }
 
-// send writes r on conn and reads the answer's head. The connection is
+// send writes r on conn and reads the response's head. The connection is
 // closed at once if the flight ends (a drain's cut, or the client gone).
 func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamConn) (*exchange, error) {
 	ex := &exchange{conn: conn}
@@ -278,13 +279,13 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 			err := sendBody(conn.bw, readingBody{r.Body}, mode, buf)
 			p.buffers.put(buf)
 			if err != nil {
-				conn.Conn.Close() // unblocks the read of the answer
+				conn.Conn.Close() // unblocks the read of the response
 			}
 			done <- err
 		}()
 	}
 	conn.Conn.SetReadDeadline(time.Now().Add(p.headerTimeout))
-	resp, err := conn.answers.read(conn.br, r)
+	resp, err := conn.responses.Read(conn.br, r)
 	if err != nil {
 		bodyDone := ex.bodyDone
 		ex.bodyDone = nil
@@ -307,9 +308,9 @@ func (p *Proxy) send(r *http.Request, f *flight, mode bodyMode, conn *upstreamCo
 	return ex, nil
 }
 
-// nextResponse reads the answer that follows an informational one.
+// nextResponse reads the response that follows an informational one.
 func (ex *exchange) nextResponse(r *http.Request) error {
-	resp, err := ex.conn.answers.read(ex.conn.br, r)
+	resp, err := ex.conn.responses.Read(ex.conn.br, r)
 	if err != nil {
 		return err
 	}
@@ -317,7 +318,7 @@ func (ex *exchange) nextResponse(r *http.Request) error {
 	return nil
 }
 
-// bodyStarted clears the header deadline once the answer's head is in.
+// headRead clears the header deadline once the response's head is in.
 func (ex *exchange) headRead() {
 	ex.conn.Conn.SetReadDeadline(time.Time{})
 }
@@ -330,7 +331,7 @@ func (ex *exchange) abandon() {
 }
 
 // finish gives the connection back to the pool when the whole exchange
-// ended cleanly (answer read to its end, body sent, neither side closing),
+// ended cleanly (response read to its end, body sent, neither side closing),
 // else closes it.
 func (ex *exchange) finish(pool *connPool, complete bool) {
 	if !ex.stop() {
@@ -341,7 +342,7 @@ func (ex *exchange) finish(pool *connPool, complete bool) {
 		case err := <-ex.bodyDone:
 			complete = complete && err == nil
 		default:
-			// The app answered before reading the whole body.
+			// The app responded before reading the whole body.
 			complete = false
 			ex.conn.Conn.Close()
 			<-ex.bodyDone

@@ -28,7 +28,7 @@ import (
 //	new         serves on them, next to the old router
 //	new → old   "ready\n"
 //	old         stops accepting, closes its control socket, and from now on
-//	            closes each connection after its answer
+//	            closes each connection after its response
 //	old → new   "released\n"
 //	new         takes the control socket and the saved route table
 //	old         finishes its requests in flight and exits

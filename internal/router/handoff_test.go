@@ -44,7 +44,7 @@ func startRouterLoad(t *testing.T, addr, host string, keepAlive, fresh int) *rou
 				req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/", nil)
 			case 1:
 				req, _ = http.NewRequest(http.MethodPost, "http://"+addr+"/orders", strings.NewReader(fmt.Sprintf("order=%d-%d", id, i)))
-			default: // a static file, which the routers' event loops answer themselves
+			default: // a static file, which the routers' event loops respond with themselves
 				req, _ = http.NewRequest(http.MethodGet, "http://"+addr+"/static/app.css", nil)
 			}
 			req.Host = host

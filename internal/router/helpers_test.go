@@ -14,9 +14,10 @@ import (
 	"time"
 
 	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/router/http1"
 )
 
-// backend is an httptest upstream that answers with its name and what it
+// backend is an httptest upstream that responds with its name and what it
 // received.
 type backend struct {
 	*httptest.Server
@@ -24,7 +25,7 @@ type backend struct {
 	requests atomic.Int64
 }
 
-// seen is what a backend answers: its name and the request it got.
+// seen is what a backend responds: its name and the request it got.
 type seen struct {
 	Backend string      `json:"backend"`
 	Host    string      `json:"host"`
@@ -86,13 +87,12 @@ func (b *blockingBackend) upstream(id string) jack.Upstream {
 	return jack.Upstream{ID: id, Addr: b.Listener.Addr().String()}
 }
 
-// newTestProxy serves a fresh Proxy on a loopback port.
 // testFront is the router's plain HTTP server on a loopback port, in front
 // of a Proxy, as Run serves it.
 type testFront struct {
 	URL      string
 	Listener net.Listener
-	server   *edgeServer
+	server   *http1.Server
 	client   *http.Client
 }
 
@@ -101,7 +101,7 @@ func (f *testFront) Client() *http.Client { return f.client }
 
 // newTestProxy serves a fresh Proxy on a loopback port with the plain HTTP
 // server Run uses.
-func newTestProxy(t testing.TB, configure ...func(*edgeServer)) (*Proxy, *testFront) {
+func newTestProxy(t testing.TB, configure ...func(*http1.Server)) (*Proxy, *testFront) {
 	p := NewProxy(nil)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -155,12 +155,12 @@ func get(t testing.TB, client *http.Client, base, host string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// backendOf returns the backend name in a proxied answer.
+// backendOf returns the backend name in a proxied response.
 func backendOf(t testing.TB, body string) string {
 	t.Helper()
 	var s seen
 	if err := json.Unmarshal([]byte(body), &s); err != nil {
-		t.Fatalf("answer %q is not from a backend: %v", body, err)
+		t.Fatalf("response %q is not from a backend: %v", body, err)
 	}
 	return s.Backend
 }

@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -16,7 +15,7 @@ import (
 
 // The test binary doubles as the router process that Ensure spawns:
 //
-//	JACK_ROUTER_TEST_CHILD=1       run the router: Run with --data and --http
+//	JACK_ROUTER_TEST_CHILD=1       run the router with the flags it is given
 //	JACK_ROUTER_TEST_CHILD=spawner play a daemon that calls Ensure and exits
 //
 // JACK_ROUTER_TEST_VERSION overrides jack.BuildVersion in the child.
@@ -33,25 +32,31 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// childFlags parses "router --data DIR --http ADDR [--handoff]".
-func childFlags(args []string) (dataDir, httpAddr string, handoff bool) {
+// childConfig reads the router's Config from "router FLAGS...".
+func childConfig(args []string) Config {
 	if len(args) > 0 && args[0] == "router" {
 		args = args[1:]
 	}
-	fs := flag.NewFlagSet("router", flag.ExitOnError)
-	fs.StringVar(&dataDir, "data", "", "")
-	fs.StringVar(&httpAddr, "http", "", "")
-	fs.BoolVar(&handoff, "handoff", false, "")
-	fs.Parse(args)
-	return dataDir, httpAddr, handoff
+	cfg, err := ParseArgs(args)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "jack:", err)
+		os.Exit(2)
+	}
+	return cfg
 }
 
 func routerMain(args []string) int {
-	dataDir, httpAddr, handoff := childFlags(args)
+	cfg := childConfig(args)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := Run(ctx, Config{DataDir: dataDir, HTTPAddr: httpAddr, Handoff: handoff, Logger: logger}); err != nil {
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	m := New(cfg)
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "jack:", err)
+		return 1
+	}
+	<-m.Done()
+	if err := m.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, "jack:", err)
 		return 1
 	}
@@ -59,12 +64,10 @@ func routerMain(args []string) int {
 }
 
 func spawnerMain(args []string) int {
-	dataDir, httpAddr, _ := childFlags(args)
+	cfg := childConfig(args)
 	os.Setenv("JACK_ROUTER_TEST_CHILD", "1")
 	exe, _ := os.Executable()
-	_, err := Ensure(context.Background(), SpawnConfig{
-		Exe: exe, Args: routerArgs(dataDir, httpAddr), DataDir: dataDir, HTTPAddr: httpAddr,
-	})
+	_, err := Ensure(context.Background(), SpawnConfig{Exe: exe, Router: cfg})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "spawner:", err)
 		return 1
@@ -72,8 +75,10 @@ func spawnerMain(args []string) int {
 	return 0
 }
 
+// routerArgs is the command line of a router serving HTTP on httpAddr
+// with its data in dataDir.
 func routerArgs(dataDir, httpAddr string) []string {
-	return []string{"router", "--data", dataDir, "--http", httpAddr}
+	return append([]string{"router"}, Config{DataDir: dataDir, HTTPAddr: httpAddr}.Args()...)
 }
 
 // shortTempDir returns a temporary folder with a path short enough for a

@@ -14,7 +14,7 @@ var latencyBuckets = []time.Duration{
 	500 * time.Millisecond, time.Second, 2500 * time.Millisecond, 5 * time.Second, 10 * time.Second,
 }
 
-// counters count the answers of an environment or an upstream: by status
+// counters count the responses of an environment or an upstream: by status
 // class, bytes sent, and a latency histogram. They are atomics, added to on
 // the request path without a lock.
 type counters struct {
@@ -50,12 +50,12 @@ type envStats struct {
 
 // metrics counts every request, including those for no known host.
 type metrics struct {
-	unrouted counters // answers for hosts not in the table
+	unrouted counters // responses for hosts not in the table
 }
 
 func newMetrics() *metrics { return &metrics{} }
 
-// observe counts one answered request.
+// observe counts one request responded to.
 func (m *metrics) observe(r *route, up *upstreamState, status int, bytes int64, elapsed time.Duration) {
 	if r == nil {
 		m.unrouted.count(status, bytes, elapsed)
@@ -67,12 +67,12 @@ func (m *metrics) observe(r *route, up *upstreamState, status int, bytes int64, 
 	}
 }
 
-// Metrics is what GET /metrics on the control socket answers: the
+// Metrics is what GET /metrics on the control socket responds: the
 // router's counters since it started, for the metrics collector.
 type Metrics struct {
 	Time      time.Time         `json:"time"`
 	Envs      []EnvMetrics      `json:"envs"`
-	Unrouted  CounterSnapshot   `json:"unrouted"` // answers for unknown hosts
+	Unrouted  CounterSnapshot   `json:"unrouted"` // responses for unknown hosts
 	AccessLog AccessLogCounters `json:"access_log"`
 }
 
@@ -93,12 +93,12 @@ type InstanceMetrics struct {
 
 // CounterSnapshot is a reading of counters.
 type CounterSnapshot struct {
-	// Requests counts answers by status class: "1xx" … "5xx", and "other"
+	// Requests counts responses by status class: "1xx" … "5xx", and "other"
 	// (499: the client left first).
 	Requests map[string]int64 `json:"requests"`
 	Bytes    int64            `json:"bytes"`
 	// Latency is a cumulative histogram: LatencyBuckets[i] (seconds) holds
-	// how many answers took at most that long; the last bound is +Inf.
+	// how many responses took at most that long; the last bound is +Inf.
 	LatencyBuckets []float64 `json:"latency_buckets"`
 	LatencyCounts  []int64   `json:"latency_counts"`
 	LatencySum     float64   `json:"latency_sum"` // seconds

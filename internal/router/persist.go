@@ -1,10 +1,12 @@
 package router
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 
@@ -82,4 +84,20 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// loadSavedTable serves the table saved at path if it is newer than the
+// one served.
+func loadSavedTable(proxy *Proxy, path string, logger *slog.Logger) {
+	rt, err := loadTable(path)
+	if err != nil {
+		logger.Error("could not load the saved route table; serving the one in memory until the daemon sends one", "err", err)
+		return
+	}
+	if rt.Generation < proxy.Generation() || (rt.Generation == 0 && len(rt.Routes) == 0) {
+		return
+	}
+	if err := proxy.SetRoutes(context.Background(), rt); err != nil {
+		logger.Error("could not serve the saved route table; serving the one in memory until the daemon sends one", "err", err)
+	}
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/jack-paas/jack/internal/router/http1"
 )
 
 // Sizes and limits of the connections to upstreams.
@@ -27,11 +29,11 @@ const (
 // buffers. A request owns it from get to put (or close).
 type upstreamConn struct {
 	net.Conn
-	br      *bufio.Reader
-	bw      *bufio.Writer
-	answers answerReader
-	idleAt  time.Time
-	reused  bool // it served a request before this one
+	br        *bufio.Reader
+	bw        *bufio.Writer
+	responses http1.ResponseReader
+	idleAt    time.Time
+	reused    bool // it served a request before this one
 }
 
 // connPool keeps the idle connections to one upstream, most recently used

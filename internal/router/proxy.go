@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/router/http1"
 )
 
 // Proxy is the HTTP edge as an http.Handler: it serves each request from
@@ -35,12 +36,12 @@ type Proxy struct {
 	access   *accessLog // nil: no access log
 	edge     *edgeTLS   // nil: no HTTPS
 	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
-	// headerTimeout bounds how long an app may take to begin its answer.
+	// headerTimeout bounds how long an app may take to begin its response.
 	headerTimeout time.Duration
 
-	// closing is set when this router hands its sockets to a new one:
-	// every answer then closes its connection, so clients reconnect to the
-	// new router.
+	// closing is set when this router hands its sockets to a new one, or
+	// stops: every response then closes its connection, so clients
+	// reconnect (to the new router).
 	closing atomic.Bool
 
 	mu sync.Mutex // serializes table changes
@@ -131,14 +132,14 @@ func (p *Proxy) Close() {
 	p.registry.closeIdle(time.Now().Add(time.Hour))
 }
 
-// ServeHTTP answers one request: from static files, with a redirect to
-// HTTPS, or through an upstream; then logs and counts it.
+// ServeHTTP responds to one request: from static files, with a redirect
+// to HTTPS, or through an upstream; then logs and counts it.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.serveWith(w, r, p.table.Load(), nil)
 }
 
 // serveWith is ServeHTTP routing with table t. spare, when not nil, is a
-// flight to reuse: only for an answer that answersAtOnce, which leaves
+// flight to reuse: only for a request it respondsAtOnce to, which leaves
 // nothing holding its flight once it returns.
 func (p *Proxy) serveWith(w http.ResponseWriter, r *http.Request, t *table, spare *flight) {
 	rec := newRecorder(w)
@@ -152,7 +153,8 @@ func (p *Proxy) serveWith(w http.ResponseWriter, r *http.Request, t *table, spar
 	f.parent = r.Context()
 	if f.parent.Done() != nil {
 		// net/http's server ends the request's context when its client
-		// leaves; the plain server's requests have none (see watchClient).
+		// leaves; the plain server's requests have none (see
+		// http1.ClientWatcher).
 		stop := context.AfterFunc(f.parent, func() { f.cut(errClientGone) })
 		defer stop()
 	}
@@ -196,12 +198,12 @@ func (p *Proxy) serve(w *recorder, r *http.Request, f *flight, t *table) {
 	p.proxy(w, r, f)
 }
 
-// answersAtOnce reports whether serveWith answers r with table t without
-// waiting on anything but memory: a static file held in memory, a
-// redirect, an error page. The plain server's event loops answer those
-// themselves and give the rest (an upstream's answer, a request body, an
-// upgrade, a file read from disk) to a goroutine that may wait.
-func (p *Proxy) answersAtOnce(r *http.Request, t *table) bool {
+// respondsAtOnce reports whether serveWith responds to r with table t
+// without waiting on anything but memory: a static file held in memory, a
+// redirect, an error page. The plain server's event loops respond to those
+// themselves and give the rest (an upstream's response, a request body,
+// an upgrade, a file read from disk) to a goroutine that may wait.
+func (p *Proxy) respondsAtOnce(r *http.Request, t *table) bool {
 	if r.Method == http.MethodConnect {
 		return true
 	}
@@ -220,12 +222,13 @@ func (p *Proxy) answersAtOnce(r *http.Request, t *table) bool {
 		return true
 	}
 	if m := rt.staticMount(r.URL.Path); m != nil {
-		return p.static.answersAtOnce(r, m)
+		return p.static.respondsAtOnce(r, m)
 	}
 	return false
 }
 
-// proxy sends the request to an upstream of f's route and the answer back.
+// proxy sends the request to an upstream of f's route and the response
+// back.
 func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 	limit := f.route.edge.Limit()
 	if r.ContentLength > limit {
@@ -255,20 +258,23 @@ func (p *Proxy) proxy(w *recorder, r *http.Request, f *flight) {
 		return
 	}
 	defer p.release(f)
-	if cw, ok := w.w.(interface{ watchClient(func()) func() }); ok && f.upgrade == "" && mode == noBody {
-		stop := cw.watchClient(func() { f.cut(errClientGone) })
+	if cw, ok := w.w.(http1.ClientWatcher); ok && f.upgrade == "" && mode == noBody {
+		stop := cw.WatchClient(func() { f.cut(errClientGone) })
 		ex, err := p.roundTrip(r, f, mode)
 		stop()
-		p.answer(w, r, f, ex, err)
+		p.respond(w, r, f, ex, err)
 		return
 	}
 	ex, err := p.roundTrip(r, f, mode)
-	p.answer(w, r, f, ex, err)
+	p.respond(w, r, f, ex, err)
 }
 
-// answer sends the upstream's answer (or the error that stood for it) to
-// the client.
-func (p *Proxy) answer(w *recorder, r *http.Request, f *flight, ex *exchange, err error) {
+// errClientGone cancels a request whose client closed its connection.
+var errClientGone = errors.New("the client closed its connection")
+
+// respond sends the upstream's response (or the error that stood for it)
+// to the client.
+func (p *Proxy) respond(w *recorder, r *http.Request, f *flight, ex *exchange, err error) {
 	if err != nil {
 		p.handleError(w, r, f, err)
 		return
@@ -280,10 +286,10 @@ func (p *Proxy) answer(w *recorder, r *http.Request, f *flight, ex *exchange, er
 	p.copyResponse(w, r, f, ex)
 }
 
-// copyResponse writes the upstream's answer to the client: informational
-// answers as they come, then the head and the body, flushed whenever the
-// upstream has nothing more ready, so streams (server-sent events, chunked
-// answers) are never held back.
+// copyResponse writes the upstream's response to the client:
+// informational responses as they come, then the head and the body,
+// flushed whenever the upstream has nothing more ready, so streams
+// (server-sent events, chunked responses) are never held back.
 func (p *Proxy) copyResponse(w *recorder, r *http.Request, f *flight, ex *exchange) {
 	for ex.resp.StatusCode >= 100 && ex.resp.StatusCode < 200 {
 		if ex.resp.StatusCode == http.StatusSwitchingProtocols {
@@ -333,14 +339,14 @@ func (p *Proxy) copyResponse(w *recorder, r *http.Request, f *flight, ex *exchan
 		if w.clientErr {
 			return // the client went away; nothing to tell it
 		}
-		// The app died mid-answer: end the client's connection so it sees a
-		// cut answer, not a complete short one.
+		// The app died mid-response: end the client's connection so it
+		// sees a cut response, not a complete short one.
 		p.logger.Warn("upstream answer cut", "host", f.host, "upstream", f.target.addr, "path", r.URL.Path, "err", err)
 		panic(http.ErrAbortHandler)
 	}
 }
 
-// copyBody copies an answer's body to the client and reports whether it
+// copyBody copies a response's body to the client and reports whether it
 // reached its end.
 func copyBody(w *recorder, body io.ReadCloser, conn *upstreamConn, buf []byte) (bool, error) {
 	for {
@@ -363,8 +369,8 @@ func copyBody(w *recorder, body io.ReadCloser, conn *upstreamConn, buf []byte) (
 	}
 }
 
-// copyResponseHeader copies an upstream's answer headers, less the
-// hop-by-hop ones, sharing their slices (the answer is not used again).
+// copyResponseHeader copies an upstream's response headers, less the
+// hop-by-hop ones, sharing their slices (the response is not used again).
 func copyResponseHeader(dst, src http.Header) {
 	tokens := connectionTokens(src)
 	for k, vv := range src {
@@ -396,7 +402,7 @@ func upgradeProtocol(h http.Header) string {
 // out.
 var errDrainTimeout = errors.New("the instance was drained before it answered")
 
-// handleError answers a request no upstream answered.
+// handleError responds to a request no upstream responded to.
 func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) {
 	if f.target != nil {
 		w.upstream = f.target.state
@@ -433,7 +439,7 @@ func (p *Proxy) handleError(w *recorder, r *http.Request, f *flight, err error) 
 	}
 }
 
-// tooLarge answers 413 and closes the connection, so the server does not
+// tooLarge responds 413 and closes the connection, so the server does not
 // wait to read the rest of a body nobody wants.
 func tooLarge(w http.ResponseWriter, limit int64) {
 	w.Header()["Connection"] = []string{"close"}
@@ -451,7 +457,7 @@ func displayHost(host string) string {
 	return host
 }
 
-// writePage writes one of the router's own short plain-text answers.
+// writePage writes one of the router's own short plain-text responses.
 func writePage(w http.ResponseWriter, status int, body string) {
 	h := w.Header()
 	h["Content-Type"] = []string{"text/plain; charset=utf-8"}

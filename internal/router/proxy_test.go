@@ -42,7 +42,7 @@ func TestProxyRoutesByHost(t *testing.T) {
 	}
 }
 
-func TestProxyAnswersUnknownHostWith404(t *testing.T) {
+func TestProxyRespondsToUnknownHostWith404(t *testing.T) {
 	b := newBackend(t, "b")
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"*.example.com"}, b.upstream("b1")))
@@ -61,7 +61,7 @@ func TestProxyAnswersUnknownHostWith404(t *testing.T) {
 	}
 }
 
-func TestProxyAnswersRouteWithoutUpstreamWith503(t *testing.T) {
+func TestProxyRespondsToRouteWithoutUpstreamWith503(t *testing.T) {
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}))
 	resp, err := srv.Client().Get(srv.URL)
@@ -165,7 +165,7 @@ func TestProxyPrefersLeastOutstandingUpstream(t *testing.T) {
 			}
 		})
 		// Send one request at a time: wait until this one reached the slow
-		// backend or was answered by the fast one.
+		// backend or got its response from the fast one.
 		waitFor(t, "the request to reach a backend", func() bool {
 			select {
 			case <-slow.arrived:
@@ -229,7 +229,7 @@ func TestProxyTableSwapUnderLoadDropsNothing(t *testing.T) {
 				served.Add(1)
 				got := backendOf(t, string(body))
 				if want := tables[(before/2)%2].Upstreams[0].ID; before == after && before%2 == 0 && got != want {
-					t.Errorf("answered by %s while only %s was in the table", got, want)
+					t.Errorf("served by %s while only %s was in the table", got, want)
 					return
 				}
 			}

@@ -18,7 +18,7 @@ type recorder struct {
 	bytes       int64
 	wroteHeader bool
 	clientErr   bool           // a write to the client failed
-	upstream    *upstreamState // the upstream that answered (or failed), if any
+	upstream    *upstreamState // the upstream that responded (or failed), if any
 }
 
 var recorderPool = sync.Pool{New: func() any { return new(recorder) }}
@@ -38,7 +38,7 @@ func (r *recorder) free() {
 func (r *recorder) Header() http.Header { return r.w.Header() }
 
 // WriteHeader sends the head; informational statuses pass through without
-// counting as the answer's status.
+// counting as the response's status.
 func (r *recorder) WriteHeader(code int) {
 	if r.wroteHeader {
 		return
@@ -94,7 +94,7 @@ func (r *recorder) hijack() (net.Conn, *bufio.ReadWriter, error) {
 	return http.NewResponseController(r.w).Hijack()
 }
 
-// finish logs and counts a request once it is answered.
+// finish logs and counts a request once it has its response.
 func (p *Proxy) finish(rec *recorder, r *http.Request, f *flight) {
 	status := rec.status
 	if status == 0 {

@@ -12,7 +12,7 @@ import (
 // new connection) after err: only requests without a body, since a body
 // read once cannot be sent again; any of them when the connection could
 // not be made, and GET, HEAD and OPTIONS also when it broke before the
-// first byte of the answer, so that an instance that dies abruptly costs no
+// first byte of the response, so that an instance that dies abruptly costs no
 // client an error.
 func (f *flight) canRetry(err error) bool {
 	if !f.bodyless || f.Err() != nil || f.upgrade != "" {

@@ -69,7 +69,7 @@ func TestProxyRetriesGetWhenUpstreamDropsTheConnection(t *testing.T) {
 		dropped.Add(1)
 		conn, _, err := w.(http.Hijacker).Hijack()
 		if err == nil {
-			conn.Close() // dies before answering
+			conn.Close() // dies before responding
 		}
 	}))
 	defer dropper.Close()
@@ -87,7 +87,7 @@ func TestProxyRetriesGetWhenUpstreamDropsTheConnection(t *testing.T) {
 	}
 }
 
-func TestProxyAnswers502WhenNoUpstreamAnswers(t *testing.T) {
+func TestProxyResponds502WhenNoUpstreamResponds(t *testing.T) {
 	p, srv := newTestProxy(t)
 	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"},
 		jack.Upstream{ID: "d1", Addr: deadAddr(t)}, jack.Upstream{ID: "d2", Addr: deadAddr(t)}))

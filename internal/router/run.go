@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -12,32 +11,12 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/jack-paas/jack"
+	"github.com/jack-paas/jack/internal/router/http1"
 )
-
-// Config configures a router process.
-type Config struct {
-	DataDir   string // holds router.sock, routes.json, router.pid, certs/, acme/
-	HTTPAddr  string // where to serve HTTP, e.g. ":80"
-	HTTPSAddr string // where to serve HTTPS, e.g. ":443"; "" for none
-	ACME      ACMEConfig
-	// Handoff takes the listening sockets from the router that answers on
-	// the data folder's control socket, instead of opening them, so that
-	// replacing a router refuses no connection (see handoff.go).
-	Handoff bool
-	// AccessLogLimit is the size past which the access log is rotated; 0
-	// means 64 MiB.
-	AccessLogLimit int64
-	Logger         *slog.Logger
-	// ShutdownTimeout bounds how long a stopping router waits for requests
-	// in flight; zero means 30s.
-	ShutdownTimeout time.Duration
-}
 
 // Server timeouts of the HTTP edge.
 const (
@@ -47,45 +26,95 @@ const (
 	defaultShutdownTimeout = 30 * time.Second
 	// handoffGrace is how long a router that handed off keeps its idle
 	// keep-alive connections open, so that clients busy on them learn from
-	// a Connection: close answer to go to the new router.
+	// a Connection: close response to go to the new router.
 	handoffGrace = time.Second
 )
 
-// settings identifies what a router serves, beyond its version: a running
-// router with other settings is replaced.
-func settings(httpAddr, httpsAddr string, acme ACMEConfig) string {
-	s := "http=" + httpAddr
-	if httpsAddr != "" {
-		s = strings.Join([]string{s, "https=" + httpsAddr, "acme=" + acme.DirectoryURL,
-			"email=" + acme.Email, "ca=" + acme.CACertFile, "renew=" + acme.RenewBefore.String()}, " ")
-	}
-	// The router inherits the environment of the server that starts it, so
-	// both sides read the same count; a change replaces the router.
-	if loops := os.Getenv(loopsEnv); loops != "" {
-		s += " loops=" + loops
-	}
-	return s
+// Main is a router process: it serves the table saved in its data folder
+// on HTTP (and HTTPS), and the control API on DATA/router.sock. Run starts
+// it and Close stops it, letting requests in flight finish; in between it
+// serves until Done: its context ends, the control API asks it to stop, a
+// new router takes its sockets, or a server fails. `jack router` runs one;
+// tests run one in process on port 0.
+type Main struct {
+	cfg    Config
+	logger *slog.Logger
+
+	proxy     *Proxy
+	listeners map[string]net.Listener // by role and configured address: "http=:80"
+	plain     *http1.Server
+	https     *http.Server // nil without HTTPS
+	control   *http.Server
+	controlLn net.Listener
+	pidPath   string             // "" until the control API serves
+	unwatch   func() bool        // stops watching Run's context
+	stopIdle  context.CancelFunc // ends closeIdleUpstreams
+	serving   sync.WaitGroup     // the servers' Serve calls
+	running   bool               // Run succeeded
+
+	mu       sync.Mutex
+	released bool  // a new router took the sockets
+	serveErr error // why a server stopped serving of itself
+
+	stopping  chan struct{} // closed by stop: Done
+	stopOnce  sync.Once
+	closeOnce sync.Once
+	closeErr  error
 }
 
-// loopsEnv names the variable that sets how many event loops the plain
-// server runs (loopCount).
-const loopsEnv = "JACK_ROUTER_LOOPS"
+// New returns a router process for cfg, with defaults filled in; Run
+// starts it.
+func New(cfg Config) *Main {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ShutdownTimeout <= 0 {
+		cfg.ShutdownTimeout = defaultShutdownTimeout
+	}
+	return &Main{cfg: cfg, logger: cfg.Logger, stopping: make(chan struct{})}
+}
 
-// Run is the router process: it serves the table saved in DataDir on
-// HTTPAddr (and HTTPSAddr), and the control API on DataDir/router.sock,
-// until ctx is done, the API asks it to stop, or a new router takes its
-// sockets; then it stops gracefully, letting requests in flight finish.
-// The caller turns SIGTERM into ctx's cancellation.
-func Run(ctx context.Context, cfg Config) error {
-	logger := cfg.Logger
-	if logger == nil {
-		logger = slog.New(slog.DiscardHandler)
+// Run opens the listening sockets, or takes them from the running router
+// (Config.Handoff), serves HTTP, HTTPS and the control API, and returns
+// once they serve. Done is closed when ctx ends. The caller turns SIGTERM
+// into ctx's end.
+func (m *Main) Run(ctx context.Context) (err error) {
+	defer func() {
+		if err != nil {
+			m.abort()
+		}
+	}()
+	if err := m.prepare(); err != nil {
+		return err
 	}
-	shutdownTimeout := cfg.ShutdownTimeout
-	if shutdownTimeout <= 0 {
-		shutdownTimeout = defaultShutdownTimeout
+	ho, err := m.listen()
+	if err != nil {
+		return err
 	}
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	m.serve()
+	if ho != nil {
+		m.completeHandoff(ho)
+	}
+	if err := m.serveControl(ho != nil); err != nil {
+		return err
+	}
+	m.running = true
+	m.unwatch = context.AfterFunc(ctx, m.stop)
+	idleCtx, stopIdle := context.WithCancel(context.Background())
+	m.stopIdle = stopIdle
+	go closeIdleUpstreams(idleCtx, m.proxy)
+	return nil
+}
+
+// Done is closed when the router should stop: Run's context ended, the
+// control API asked it to, a new router took its sockets, or a server
+// stopped serving. Close then stops it.
+func (m *Main) Done() <-chan struct{} { return m.stopping }
+
+// prepare makes the data folder and the Proxy, with its access log, its
+// HTTPS (certificates and ACME) and the table saved on disk.
+func (m *Main) prepare() error {
+	if err := os.MkdirAll(m.cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("create router data folder: %w", err)
 	}
 	if os.Getenv("GOGC") == "" {
@@ -94,177 +123,122 @@ func Run(ctx context.Context, cfg Config) error {
 		// gives requests the CPU.
 		debug.SetGCPercent(400)
 	}
-
-	proxy := NewProxy(logger)
-	defer proxy.Close()
-	proxy.access = openAccessLog(filepath.Join(cfg.DataDir, accessLogName), cfg.AccessLogLimit, logger)
-	defer proxy.access.close()
-	if cfg.HTTPSAddr != "" {
-		edge, err := newEdgeTLS(cfg.DataDir, cfg.HTTPSAddr, cfg.ACME, logger)
+	m.proxy = NewProxy(m.logger)
+	m.proxy.access = openAccessLog(filepath.Join(m.cfg.DataDir, accessLogName), m.cfg.AccessLogLimit, m.logger)
+	if m.cfg.HTTPSAddr != "" {
+		edge, err := newEdgeTLS(m.cfg.DataDir, m.cfg.HTTPSAddr, m.cfg.ACME, m.logger)
 		if err != nil {
 			return fmt.Errorf("prepare HTTPS: %w", err)
 		}
-		defer edge.close()
-		proxy.edge = edge
+		m.proxy.edge = edge
 	}
-	routesPath := filepath.Join(cfg.DataDir, routesFile)
-	loadSavedTable(proxy, routesPath, logger)
+	loadSavedTable(m.proxy, m.routesPath(), m.logger)
+	return nil
+}
 
-	socket := SocketPath(cfg.DataDir)
-	// Listeners are known by role and configured address, "http=:80": a
-	// hand-off passes a socket only to a router that serves the same.
-	httpKey, httpsKey := "http="+cfg.HTTPAddr, "https="+cfg.HTTPSAddr
-	addrs := []string{httpKey}
-	if cfg.HTTPSAddr != "" {
-		addrs = append(addrs, httpsKey)
+// serve starts the plain HTTP server, and the HTTPS one, on their
+// listeners.
+func (m *Main) serve() {
+	if m.proxy.edge != nil {
+		m.proxy.edge.setPort(m.listeners[m.httpsKey()].Addr().String())
 	}
-	var ho *handoff
-	if cfg.Handoff {
-		var err error
-		if ho, err = takeListeners(socket, addrs); err != nil {
-			logger.Warn("could not take the sockets of the running router; opening them", "err", err)
-			ho = nil
-		}
+	m.plain = newPlainServer(m.proxy, m.logger)
+	plainLn := m.listeners[m.httpKey()]
+	m.serveInBackground(func() error { return m.plain.Serve(plainLn) })
+	if m.cfg.HTTPSAddr != "" {
+		m.https = newEdgeServer(m.proxy, m.logger)
+		m.proxy.edge.configure(m.https)
+		tlsLn := m.listeners[m.httpsKey()]
+		m.serveInBackground(func() error { return m.https.ServeTLS(tlsLn, "", "") })
 	}
-	listeners := map[string]net.Listener{}
-	for _, key := range addrs {
-		if ho != nil && ho.listeners[key] != nil {
-			listeners[key] = ho.listeners[key]
-			continue
-		}
-		_, addr, _ := strings.Cut(key, "=")
-		ln, err := net.Listen("tcp", addr)
-		if err != nil {
-			if ho != nil {
-				ho.abort()
-			}
-			for _, l := range listeners {
-				l.Close()
-			}
-			err = listenError(addr, err)
-			logger.Error(err.Error())
-			return err
-		}
-		listeners[key] = ln
-	}
+}
 
-	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	handedOff := make(chan struct{})
-	var handOnce sync.Once
-	var releaseMu sync.Mutex
-	released := false
-	var controlLn net.Listener
-	var controlServer *http.Server
-	set := &listenerSet{byAddr: listeners}
-	set.release = func() {
-		releaseMu.Lock()
-		defer releaseMu.Unlock()
-		released = true
-		proxy.closing.Store(true)
-		for _, ln := range listeners {
-			ln.Close()
-		}
-		if ul, ok := controlLn.(*net.UnixListener); ok {
-			ul.SetUnlinkOnClose(false) // the path is the new router's now
-		}
-		controlLn.Close()
-		controlServer.SetKeepAlivesEnabled(false) // clients reconnect, to the new router
-		handOnce.Do(func() { close(handedOff) })
+// completeHandoff tells the old router that this one serves, and serves
+// the table the old one saved meanwhile.
+func (m *Main) completeHandoff(ho *handoff) {
+	if err := ho.complete(); err != nil {
+		m.logger.Warn("the old router did not hand over cleanly", "err", err)
+	} else {
+		m.logger.Info("took the sockets of the old router", "addrs", m.listenerKeys())
 	}
+	loadSavedTable(m.proxy, m.routesPath(), m.logger)
+}
 
-	if proxy.edge != nil {
-		proxy.edge.setPort(listeners[httpsKey].Addr().String())
-	}
-	httpServer := newPlainServer(proxy, logger)
-	errc := make(chan error, 3)
-	go func() { errc <- httpServer.Serve(listeners[httpKey]) }()
-	var httpsServer *http.Server
-	if cfg.HTTPSAddr != "" {
-		httpsServer = newEdgeServer(proxy, logger)
-		proxy.edge.configure(httpsServer)
-		go func() { errc <- httpsServer.ServeTLS(listeners[httpsKey], "", "") }()
-	}
-
-	if ho != nil {
-		if err := ho.complete(); err != nil {
-			logger.Warn("the old router did not hand over cleanly", "err", err)
-		} else {
-			logger.Info("took the sockets of the old router", "addrs", addrs)
-		}
-		// The old router saved any table it got meanwhile.
-		loadSavedTable(proxy, routesPath, logger)
-	}
-	var err error
-	controlLn, err = listenControlRetry(socket, ho != nil)
+// serveControl opens the control socket (after a hand-off, once the old
+// router lets go of it), writes the pid file and serves the control API.
+func (m *Main) serveControl(afterHandoff bool) error {
+	socket := SocketPath(m.cfg.DataDir)
+	ln, err := listenControlRetry(socket, afterHandoff)
 	if err != nil {
-		logger.Error("router could not open its control socket", "err", err)
-		httpServer.Close()
-		if httpsServer != nil {
-			httpsServer.Close()
-		}
+		m.logger.Error("router could not open its control socket", "err", err)
 		return err
 	}
-	status := Status{
-		PID: os.Getpid(), Version: jack.BuildVersion, HTTPAddr: cfg.HTTPAddr, HTTPSAddr: cfg.HTTPSAddr,
-		ListenAddr: listeners[httpKey].Addr().String(), StartedAt: time.Now().UTC(), Handoff: true,
-		Settings: settings(cfg.HTTPAddr, cfg.HTTPSAddr, cfg.ACME),
-	}
-	if cfg.HTTPSAddr != "" {
-		status.ListenTLSAddr = listeners[httpsKey].Addr().String()
-	}
-	api := &controlAPI{proxy: proxy, routesPath: routesPath, status: status, shutdown: stop, logger: logger, listeners: set}
-	controlServer = &http.Server{
+	m.controlLn = ln
+	status := m.status()
+	api := &controlAPI{proxy: m.proxy, routesPath: m.routesPath(), status: status, shutdown: m.stop, logger: m.logger,
+		listeners: &listenerSet{byAddr: m.listeners, release: m.release}}
+	m.control = &http.Server{
 		Handler:           api.handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(m.logger.Handler(), slog.LevelWarn),
 	}
-	pidPath := filepath.Join(cfg.DataDir, pidFile)
-	if err := writeFileAtomic(pidPath, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
-		logger.Warn("could not write the router's pid file", "err", err)
+	m.pidPath = filepath.Join(m.cfg.DataDir, pidFile)
+	if err := writeFileAtomic(m.pidPath, []byte(strconv.Itoa(os.Getpid())+"\n")); err != nil {
+		m.logger.Warn("could not write the router's pid file", "err", err)
 	}
-	defer removePIDFile(pidPath)
-	go func() { errc <- controlServer.Serve(controlLn) }()
-	logger.Info("router serving", "http", status.ListenAddr, "https", status.ListenTLSAddr, "control", socket,
-		"version", jack.BuildVersion, "generation", proxy.Generation())
-
-	go closeIdleUpstreams(ctx, proxy)
-	var serveErr error
-	for serveErr == nil {
-		select {
-		case <-ctx.Done():
-		case <-handedOff:
-		case err := <-errc:
-			releaseMu.Lock()
-			if !released && !errors.Is(err, http.ErrServerClosed) {
-				serveErr = err
-				logger.Error("router stopped serving", "err", err)
-			}
-			releaseMu.Unlock()
-			continue
-		}
-		break
-	}
-	select {
-	case <-handedOff:
-		logger.Info("handed off; finishing requests in flight", "timeout", shutdownTimeout)
-		time.Sleep(handoffGrace)
-	default:
-		logger.Info("router stopping; finishing requests in flight", "timeout", shutdownTimeout)
-		proxy.closing.Store(true)
-	}
-	var wg sync.WaitGroup
-	wg.Go(func() { shutdown(httpServer, shutdownTimeout, logger) })
-	if httpsServer != nil {
-		wg.Go(func() { shutdown(httpsServer, shutdownTimeout, logger) })
-	}
-	wg.Wait()
-	shutdown(controlServer, 5*time.Second, logger)
-	logger.Info("router stopped")
-	if serveErr != nil {
-		return fmt.Errorf("serve: %w", serveErr)
-	}
+	m.serveInBackground(func() error { return m.control.Serve(ln) })
+	m.logger.Info("router serving", "http", status.ListenAddr, "https", status.ListenTLSAddr, "control", socket,
+		"version", jack.BuildVersion, "generation", m.proxy.Generation())
 	return nil
+}
+
+// status is what the control API says of this router beyond its table.
+func (m *Main) status() Status {
+	st := Status{
+		PID: os.Getpid(), Version: jack.BuildVersion, HTTPAddr: m.cfg.HTTPAddr, HTTPSAddr: m.cfg.HTTPSAddr,
+		ListenAddr: m.listeners[m.httpKey()].Addr().String(), StartedAt: time.Now().UTC(), Handoff: true,
+		Settings: m.cfg.settings(),
+	}
+	if m.cfg.HTTPSAddr != "" {
+		st.ListenTLSAddr = m.listeners[m.httpsKey()].Addr().String()
+	}
+	return st
+}
+
+// serveInBackground runs a server's Serve on a goroutine of its own. A
+// server that stops serving of itself (not closed, nor handed off) stops
+// the router.
+func (m *Main) serveInBackground(serve func() error) {
+	m.serving.Add(1)
+	go func() {
+		defer m.serving.Done()
+		err := serve()
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		if m.released || m.stopped() || errors.Is(err, http.ErrServerClosed) {
+			return
+		}
+		m.serveErr = err
+		m.logger.Error("router stopped serving", "err", err)
+		m.stop()
+	}()
+}
+
+// routesPath is where the table last accepted is saved.
+func (m *Main) routesPath() string { return filepath.Join(m.cfg.DataDir, routesFile) }
+
+// httpKey and httpsKey name the listeners by role and configured address,
+// "http=:80": a hand-off passes a socket only to a router that serves the
+// same.
+func (m *Main) httpKey() string  { return "http=" + m.cfg.HTTPAddr }
+func (m *Main) httpsKey() string { return "https=" + m.cfg.HTTPSAddr }
+
+// listenerKeys are the keys of the listeners the router serves on.
+func (m *Main) listenerKeys() []string {
+	if m.cfg.HTTPSAddr == "" {
+		return []string{m.httpKey()}
+	}
+	return []string{m.httpKey(), m.httpsKey()}
 }
 
 // closeIdleUpstreams closes upstream connections idle for longer than
@@ -291,97 +265,5 @@ func newEdgeServer(h http.Handler, logger *slog.Logger) *http.Server {
 		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-}
-
-// loadSavedTable serves the table saved at path if it is newer than the
-// one served.
-func loadSavedTable(proxy *Proxy, path string, logger *slog.Logger) {
-	rt, err := loadTable(path)
-	if err != nil {
-		logger.Error("could not load the saved route table; serving the one in memory until the daemon sends one", "err", err)
-		return
-	}
-	if rt.Generation < proxy.Generation() || (rt.Generation == 0 && len(rt.Routes) == 0) {
-		return
-	}
-	if err := proxy.SetRoutes(context.Background(), rt); err != nil {
-		logger.Error("could not serve the saved route table; serving the one in memory until the daemon sends one", "err", err)
-	}
-}
-
-// stoppable is a server that stops gracefully (net/http's, or the plain
-// HTTP edgeServer).
-type stoppable interface {
-	Shutdown(ctx context.Context) error
-}
-
-// shutdown stops srv gracefully within timeout, then closes what is left.
-func shutdown(srv stoppable, timeout time.Duration, logger *slog.Logger) {
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	if err := srv.Shutdown(ctx); err != nil {
-		logger.Warn("requests still in flight at the shutdown timeout; closing them", "err", err)
-		if c, ok := srv.(interface{ Close() error }); ok {
-			c.Close()
-		} else if c, ok := srv.(interface{ Close() }); ok {
-			c.Close()
-		}
-	}
-}
-
-// listenError says why a port could not be opened, in words a user can
-// act on.
-func listenError(addr string, err error) error {
-	switch {
-	case errors.Is(err, syscall.EADDRINUSE):
-		return jack.Errorf(jack.EUNAVAILABLE, listenFailure+"%s: address already in use", addr)
-	case errors.Is(err, syscall.EACCES):
-		return jack.Errorf(jack.EUNAVAILABLE, listenFailure+"%s: permission denied (ports below 1024 need root or CAP_NET_BIND_SERVICE)", addr)
-	default:
-		return jack.Errorf(jack.EUNAVAILABLE, listenFailure+"%s: %v", addr, rootCause(err))
-	}
-}
-
-// listenControlRetry opens the control socket; after a hand-off it waits
-// a moment for the old router to let go of it.
-func listenControlRetry(path string, afterHandoff bool) (net.Listener, error) {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ln, err := listenControl(path)
-		if err == nil || !afterHandoff || jack.ErrorCode(err) != jack.ECONFLICT || time.Now().After(deadline) {
-			return ln, err
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// listenControl opens the control socket, owner-only. A socket file nobody
-// answers on is left over from a router that was killed, and removed; one
-// somebody answers on belongs to a router still running.
-func listenControl(path string) (net.Listener, error) {
-	if conn, err := net.DialTimeout("unix", path, 500*time.Millisecond); err == nil {
-		conn.Close()
-		return nil, jack.Errorf(jack.ECONFLICT, "a router already answers on %s; stop it first", path)
-	}
-	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("remove stale control socket: %w", err)
-	}
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		return nil, fmt.Errorf("listen on control socket: %w", err)
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("restrict control socket: %w", err)
-	}
-	return ln, nil
-}
-
-// removePIDFile removes the pid file if it still names this process.
-func removePIDFile(path string) {
-	data, err := os.ReadFile(path)
-	if err == nil && strings.TrimSpace(string(data)) == strconv.Itoa(os.Getpid()) {
-		os.Remove(path)
 	}
 }

@@ -19,13 +19,13 @@ import (
 
 // SpawnConfig says how the daemon starts its router process.
 type SpawnConfig struct {
-	Exe       string   // the jack binary, usually os.Executable()
-	Args      []string // e.g. ["router", "--data", DIR, "--http", ADDR]
-	DataDir   string   // the router's data folder, as in Args
-	HTTPAddr  string   // the router's HTTP address, as in Args
-	HTTPSAddr string   // its HTTPS address, as in Args; "" for none
-	ACME      ACMEConfig
-	Logger    *slog.Logger
+	// Exe is the jack binary, usually os.Executable(): the router is
+	// `Exe router` with Router's Args.
+	Exe string
+	// Router is what the router serves with: only its command line
+	// reaches the process, and Ensure decides Handoff.
+	Router Config
+	Logger *slog.Logger
 	// CheckInterval is how often Watchdog checks the router; zero means 1s.
 	CheckInterval time.Duration
 }
@@ -63,24 +63,24 @@ func Ensure(ctx context.Context, cfg SpawnConfig) (*Client, error) {
 // ensure is Ensure that also reports whether it started a new router.
 func ensure(ctx context.Context, cfg SpawnConfig) (*Client, bool, error) {
 	logger := cfg.logger()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+	if err := os.MkdirAll(cfg.Router.DataDir, 0o700); err != nil {
 		return nil, false, fmt.Errorf("create router data folder: %w", err)
 	}
-	client := NewClient(SocketPath(cfg.DataDir))
+	client := NewClient(SocketPath(cfg.Router.DataDir))
 	st, err := statusWithin(ctx, client, statusTimeout)
-	want := settings(cfg.HTTPAddr, cfg.HTTPSAddr, cfg.ACME)
+	want := cfg.Router.settings()
 	handoff := false
 	switch {
 	case err == nil && st.Version == jack.BuildVersion && st.Settings == want:
 		logger.Info("adopted the running router", "pid", st.PID, "http", st.HTTPAddr, "generation", st.Generation)
 		return client, false, nil
-	case err == nil && st.Handoff && st.HTTPAddr == cfg.HTTPAddr:
+	case err == nil && st.Handoff && st.HTTPAddr == cfg.Router.HTTPAddr:
 		logger.Info("replacing the running router; it hands its sockets over", "pid", st.PID,
 			"version", st.Version, "want_version", jack.BuildVersion, "settings", st.Settings, "want_settings", want)
 		handoff = true
 	case err == nil:
 		logger.Info("replacing the running router", "pid", st.PID,
-			"version", st.Version, "want_version", jack.BuildVersion, "http", st.HTTPAddr, "want_http", cfg.HTTPAddr)
+			"version", st.Version, "want_version", jack.BuildVersion, "http", st.HTTPAddr, "want_http", cfg.Router.HTTPAddr)
 		if err := stopRouter(ctx, client, st.PID); err != nil {
 			return nil, false, err
 		}
@@ -91,7 +91,7 @@ func ensure(ctx context.Context, cfg SpawnConfig) (*Client, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	logger.Info("started the router", "pid", pid, "http", cfg.HTTPAddr)
+	logger.Info("started the router", "pid", pid, "http", cfg.Router.HTTPAddr)
 	return client, true, nil
 }
 
@@ -156,17 +156,15 @@ func processGone(pid int) bool {
 // answers on its socket; with handoff, the new router takes the sockets of
 // the one running.
 func spawn(ctx context.Context, cfg SpawnConfig, c *Client, handoff bool) (int, error) {
-	logPath := filepath.Join(cfg.DataDir, logFile)
+	logPath := filepath.Join(cfg.Router.DataDir, logFile)
 	out, err := os.OpenFile(logPath, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return 0, fmt.Errorf("open router log: %w", err)
 	}
 	logStart, _ := out.Seek(0, io.SeekEnd)
-	args := cfg.Args
-	if handoff {
-		args = append(append([]string(nil), args...), "--handoff")
-	}
-	cmd := exec.Command(cfg.Exe, args...)
+	router := cfg.Router
+	router.Handoff = handoff
+	cmd := exec.Command(cfg.Exe, append([]string{"router"}, router.Args()...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
@@ -187,8 +185,8 @@ func spawn(ctx context.Context, cfg SpawnConfig, c *Client, handoff bool) (int, 
 		// connections are not the new one's.
 		c.Close()
 		if st, err := statusWithin(ctx, c, statusTimeout); err == nil && st.PID == cmd.Process.Pid {
-			if st.Version != jack.BuildVersion || st.HTTPAddr != cfg.HTTPAddr {
-				return 0, jack.Errorf(jack.EFAILED, "the router started from %s reports version %s on %s, not %s on %s", cfg.Exe, st.Version, st.HTTPAddr, jack.BuildVersion, cfg.HTTPAddr)
+			if st.Version != jack.BuildVersion || st.HTTPAddr != cfg.Router.HTTPAddr {
+				return 0, jack.Errorf(jack.EFAILED, "the router started from %s reports version %s on %s, not %s on %s", cfg.Exe, st.Version, st.HTTPAddr, jack.BuildVersion, cfg.Router.HTTPAddr)
 			}
 			return st.PID, nil
 		}
@@ -205,9 +203,6 @@ func spawn(ctx context.Context, cfg SpawnConfig, c *Client, handoff bool) (int, 
 		}
 	}
 }
-
-// listenFailure is how Run's error about the HTTP port begins.
-const listenFailure = "router could not listen on "
 
 // startFailure explains why a new router exited, from what it wrote to its
 // log since start.

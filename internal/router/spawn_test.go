@@ -23,7 +23,7 @@ func spawnConfig(t *testing.T, dataDir, httpAddr string) SpawnConfig {
 		t.Fatal(err)
 	}
 	return SpawnConfig{
-		Exe: exe, Args: routerArgs(dataDir, httpAddr), DataDir: dataDir, HTTPAddr: httpAddr,
+		Exe: exe, Router: Config{DataDir: dataDir, HTTPAddr: httpAddr},
 		CheckInterval: 20 * time.Millisecond,
 	}
 }
@@ -108,7 +108,7 @@ func TestEnsureStartsRouterThenAdoptsIt(t *testing.T) {
 	second.Close()
 	status, body := get(t, http.DefaultClient, "http://"+addr, "nothing.test")
 	if status != http.StatusNotFound || !strings.Contains(body, "No app is served at nothing.test") {
-		t.Errorf("router answered %d %q", status, body)
+		t.Errorf("router responded %d %q", status, body)
 	}
 	logged, _ := os.ReadFile(filepath.Join(dir, "router.log"))
 	if !strings.Contains(string(logged), "router serving") {
@@ -138,7 +138,7 @@ func TestRouterOutlivesTheProcessThatStartedIt(t *testing.T) {
 		t.Errorf("router %d is not on its own", st.PID)
 	}
 	if status, _ := get(t, http.DefaultClient, "http://"+addr, "nothing.test"); status != http.StatusNotFound {
-		t.Errorf("router answered %d, want its 404", status)
+		t.Errorf("router responded %d, want its 404", status)
 	}
 }
 
@@ -200,7 +200,7 @@ func TestEnsureReplacesRouterOfAnotherVersionOrAddress(t *testing.T) {
 		t.Errorf("after moving: %+v (previous %d)", moved, v2.PID)
 	}
 	if status, _ := get(t, http.DefaultClient, "http://"+other, "nothing.test"); status != http.StatusNotFound {
-		t.Errorf("router on %s answered %d", other, status)
+		t.Errorf("router on %s responded %d", other, status)
 	}
 }
 
@@ -257,7 +257,7 @@ func TestWatchdogRestartsKilledRouter(t *testing.T) {
 	}
 	status, body := get(t, http.DefaultClient, "http://"+addr, "shop.test")
 	if status != http.StatusOK || backendOf(t, body) != "b" {
-		t.Errorf("restarted router answered %d %q", status, body)
+		t.Errorf("restarted router responded %d %q", status, body)
 	}
 	if len(restarted) != 0 {
 		t.Errorf("the watchdog restarted the router %d more times", len(restarted))

@@ -122,7 +122,7 @@ type staticFile struct {
 	data         []byte      // the contents, when small enough to keep
 	br, gz       *staticFile // precompressed siblings (name.br, name.gz)
 
-	// Header values made once, shared by every answer (nobody changes a
+	// Header values made once, shared by every response (nobody changes a
 	// header's slice, only replaces it).
 	hType, hETag, hCache, hModified, hLength []string
 }
@@ -269,7 +269,7 @@ func (d *staticDir) load(root *os.Root, name string) *staticFile {
 	return f
 }
 
-// serve answers a request under a static mount.
+// serve responds to a request under a static mount.
 func (s *staticFiles) serve(w *recorder, r *http.Request, m *staticMount) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header()["Allow"] = []string{"GET, HEAD"}
@@ -291,7 +291,7 @@ func (s *staticFiles) serve(w *recorder, r *http.Request, m *staticMount) {
 	}
 }
 
-// find returns the file a GET of r's path under m answers with, and the
+// find returns the file a GET of r's path under m responds with, and the
 // folder it is in; nil when there is none, and toDir when the path names
 // a folder without its slash. With cachedOnly it looks only at what the
 // folders have cached, and known is false when that is not enough to say.
@@ -332,9 +332,9 @@ func (s *staticFiles) find(r *http.Request, m *staticMount, cachedOnly bool) (f 
 	return f, from, false, true
 }
 
-// answersAtOnce reports whether serve answers r from memory, without
+// respondsAtOnce reports whether serve responds to r from memory, without
 // reading a file or a folder from disk.
-func (s *staticFiles) answersAtOnce(r *http.Request, m *staticMount) bool {
+func (s *staticFiles) respondsAtOnce(r *http.Request, m *staticMount) bool {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		return true
 	}
@@ -406,7 +406,7 @@ func (s *staticFiles) serveFile(w *recorder, r *http.Request, d *staticDir, f *s
 }
 
 // sensibleRange reports whether a Range header is one byte-range set of at
-// most maxRanges well-formed ranges; ServeContent answers the rest, 416
+// most maxRanges well-formed ranges; ServeContent responds to the rest, 416
 // included for ranges past the end.
 func sensibleRange(values []string) bool {
 	spec, ok := strings.CutPrefix(values[0], "bytes=")

@@ -99,7 +99,7 @@ func TestStaticServesFilesWithValidatorsAndTypes(t *testing.T) {
 		t.Errorf("ETag %q, want a strong one", etag)
 	}
 	if resp.Header.Get("X-Request-Id") != "" {
-		t.Errorf("static answer carries an upstream's request id")
+		t.Errorf("static response carries an upstream's request id")
 	}
 	for path, want := range map[string][2]string{
 		"/static/js/index-BWh8ZmAq.js": {"text/javascript; charset=utf-8", "public, max-age=31536000, immutable"},
@@ -167,7 +167,7 @@ func TestStaticRangeRequests(t *testing.T) {
 			t.Errorf("Range %q If-Range %q: %d %q %q; want %d %q %q", tc.rng, tc.ifRange, resp.StatusCode, body, resp.Header.Get("Content-Range"), tc.status, tc.body, tc.cr)
 		}
 	}
-	// Two ranges: a multipart answer with both parts.
+	// Two ranges: a multipart response with both parts.
 	resp, body := s.do(t, "GET", "/static/digits.txt", "Range", "bytes=0-1,8-9")
 	_, params, _ := mimeParams(resp.Header.Get("Content-Type"))
 	if resp.StatusCode != 206 || params["boundary"] == "" {
@@ -186,7 +186,7 @@ func TestStaticRangeRequests(t *testing.T) {
 	if strings.Join(parts, ",") != "01,89" {
 		t.Errorf("parts %q", parts)
 	}
-	// Absurd: thousands of ranges get the whole file, not a huge answer.
+	// Absurd: thousands of ranges get the whole file, not a huge response.
 	resp, body = s.do(t, "GET", "/static/digits.txt", "Range", "bytes="+strings.Repeat("0-9,", 2000)+"0-9")
 	if resp.StatusCode != 200 || body != "0123456789" {
 		t.Errorf("2001 ranges: %d %q, want the whole file", resp.StatusCode, body)
@@ -221,7 +221,7 @@ func TestStaticServesPrecompressedSiblings(t *testing.T) {
 	br, _ := s.do(t, "GET", "/static/app.js", "Accept-Encoding", "br")
 	id, _ := s.do(t, "GET", "/static/app.js")
 	if br.Header.Get("Etag") == id.Header.Get("Etag") {
-		t.Error("the brotli and identity answers share an ETag")
+		t.Error("the brotli and identity responses share an ETag")
 	}
 	if resp, _ := s.do(t, "GET", "/static/plain.js", "Accept-Encoding", "br"); resp.Header.Get("Vary") != "" || resp.Header.Get("Content-Encoding") != "" {
 		t.Errorf("a file without siblings: Vary %q, encoding %q", resp.Header.Get("Vary"), resp.Header.Get("Content-Encoding"))
@@ -321,7 +321,7 @@ func TestStaticMountsSearchVersionsInOrderAndSwitchWithTheTable(t *testing.T) {
 	}
 	route(3, v2)
 	if status, _ := getPath("/static/app.11111111.css"); status != 404 {
-		t.Errorf("after the rollout the old asset answers %d, want 404", status)
+		t.Errorf("after the rollout the old asset responds %d, want 404", status)
 	}
 	if n := b.requests.Load(); n != 1 {
 		t.Errorf("the app got %d requests, want only the one outside the mount", n)

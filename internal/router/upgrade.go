@@ -124,7 +124,7 @@ func (p *Proxy) serveUpgrade(w *recorder, r *http.Request, f *flight, ex *exchan
 // closeGoingAway is a WebSocket close frame from a server with status 1001.
 var closeGoingAway = []byte{0x88, 0x02, 0x03, 0xe9}
 
-// upgradeHead is the 101 answer's head as it goes to the client.
+// upgradeHead is the 101 response's head as it goes to the client.
 func upgradeHead(resp *http.Response) []byte {
 	var b strings.Builder
 	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")

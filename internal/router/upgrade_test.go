@@ -57,7 +57,7 @@ func dialUpgrade(t *testing.T, addr, host string) (net.Conn, *bufio.Reader) {
 		t.Fatal(err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
-		t.Fatalf("upgrade answered %s", resp.Status)
+		t.Fatalf("upgrade got %s", resp.Status)
 	}
 	return conn, br
 }

@@ -14,7 +14,7 @@ import (
 type upstreamState struct {
 	id       string
 	pool     *connPool    // keep-alive connections to it
-	counters              // what it answered, for the metrics
+	counters              // what it responded, for the metrics
 	inflight atomic.Int64 // read lock-free by the balancer
 	// failedUntil (unix nanoseconds; 0 when fine) is set when a connection to
 	// the upstream failed: until then the balancer prefers the others, so
@@ -98,8 +98,8 @@ func (u *upstreamState) markFailed() {
 	u.failedUntil.Store(time.Now().Add(failCooldown).UnixNano())
 }
 
-// markAnswered records that u answered, ending any cooldown.
-func (u *upstreamState) markAnswered() {
+// markResponded records that u responded, ending any cooldown.
+func (u *upstreamState) markResponded() {
 	if u.failedUntil.Load() != 0 {
 		u.failedUntil.Store(0)
 	}

@@ -189,8 +189,8 @@ func (m *Main) startRouter(ctx context.Context) error {
 		}
 	}
 	m.spawn = router.SpawnConfig{
-		Exe: exe, Args: routerArgs(m.cfg),
-		DataDir: m.cfg.DataDir, HTTPAddr: m.cfg.HTTPAddr, HTTPSAddr: m.cfg.HTTPSAddr, ACME: m.cfg.ACME,
+		Exe:    exe,
+		Router: router.Config{DataDir: m.cfg.DataDir, HTTPAddr: m.cfg.HTTPAddr, HTTPSAddr: m.cfg.HTTPSAddr, ACME: m.cfg.ACME},
 		Logger: m.logger.With("part", "router"),
 	}
 	c, err := router.Ensure(ctx, m.spawn)
@@ -299,25 +299,4 @@ func (m *Main) Close() error {
 func isLoopback(a net.Addr) bool {
 	t, ok := a.(*net.TCPAddr)
 	return ok && t.IP.IsLoopback()
-}
-
-// routerArgs are the arguments `jack router` is started with.
-func routerArgs(cfg Config) []string {
-	args := []string{"router", "--data", cfg.DataDir, "--http", cfg.HTTPAddr}
-	if cfg.HTTPSAddr != "" {
-		args = append(args, "--https", cfg.HTTPSAddr)
-		if cfg.ACME.DirectoryURL != "" {
-			args = append(args, "--acme-ca", cfg.ACME.DirectoryURL)
-		}
-		if cfg.ACME.Email != "" {
-			args = append(args, "--acme-email", cfg.ACME.Email)
-		}
-		if cfg.ACME.CACertFile != "" {
-			args = append(args, "--acme-ca-cert", cfg.ACME.CACertFile)
-		}
-		if cfg.ACME.RenewBefore != 0 {
-			args = append(args, "--acme-renew-before", cfg.ACME.RenewBefore.String())
-		}
-	}
-	return args
 }

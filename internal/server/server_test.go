@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"flag"
 	"log/slog"
 	"net/http"
 	"os"
@@ -18,22 +17,32 @@ import (
 )
 
 // The test binary doubles as the router process the server starts: with
-// JACK_SERVER_TEST_ROUTER=1 it runs `router --data DIR --http ADDR`.
+// JACK_SERVER_TEST_ROUTER=1 it runs `router FLAGS...` as `jack router`
+// does.
 func TestMain(m *testing.M) {
 	if os.Getenv("JACK_SERVER_TEST_ROUTER") == "1" {
-		fs := flag.NewFlagSet("router", flag.ExitOnError)
-		cfg := router.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-		fs.StringVar(&cfg.DataDir, "data", "", "")
-		fs.StringVar(&cfg.HTTPAddr, "http", "", "")
-		fs.Parse(os.Args[2:])
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-		defer stop()
-		if err := router.Run(ctx, cfg); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(routerMain(os.Args[2:]))
 	}
 	os.Exit(m.Run())
+}
+
+func routerMain(args []string) int {
+	cfg, err := router.ParseArgs(args)
+	if err != nil {
+		return 2
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+	defer stop()
+	r := router.New(cfg)
+	if err := r.Run(ctx); err != nil {
+		return 1
+	}
+	<-r.Done()
+	if err := r.Close(); err != nil {
+		return 1
+	}
+	return 0
 }
 
 // mustRun starts a server on port 0 with data in dir, as `jack server` does.

@@ -1,4 +1,4 @@
-package router
+package http1
 
 import (
 	"bufio"
@@ -158,9 +158,9 @@ func compareHeadReaders(t *testing.T, head string) bool {
 	return took
 }
 
-// answerHeads are answers the fast path takes and answers it must leave
-// to net/http, each followed by the bytes after its head.
-var answerHeads = []string{
+// responseHeads are responses the fast path takes and responses it must
+// leave to net/http, each followed by the bytes after its head.
+var responseHeads = []string{
 	"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 13\r\n\r\nHello, world!",
 	"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
 	"HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\nX-A: 1\r\nx-a: 2\r\n\r\nabc",
@@ -197,44 +197,44 @@ var answerHeads = []string{
 	"HTTP/1.1 200 OK\r\nSet-Cookie: a=1; Path=/\r\nSet-Cookie: b=2\r\nContent-Length: 2\r\n\r\nok",
 }
 
-func TestAnswerReaderAgreesWithNetHTTP(t *testing.T) {
+func TestResponseReaderAgreesWithNetHTTP(t *testing.T) {
 	fast := 0
-	for _, answer := range answerHeads {
+	for _, response := range responseHeads {
 		for _, method := range []string{"GET", "HEAD"} {
-			if compareAnswerReaders(t, answer, method) {
+			if compareResponseReaders(t, response, method) {
 				fast++
 			}
 		}
 	}
 	if fast < 10 {
-		t.Errorf("the fast path took only %d answers; it should take the common ones", fast)
+		t.Errorf("the fast path took only %d responses; it should take the common ones", fast)
 	}
 }
 
-func FuzzAnswerReader(f *testing.F) {
-	for _, answer := range answerHeads {
-		f.Add(answer, false)
+func FuzzResponseReader(f *testing.F) {
+	for _, response := range responseHeads {
+		f.Add(response, false)
 	}
-	f.Fuzz(func(t *testing.T, answer string, head bool) {
+	f.Fuzz(func(t *testing.T, response string, head bool) {
 		method := "GET"
 		if head {
 			method = "HEAD"
 		}
-		compareAnswerReaders(t, answer, method)
+		compareResponseReaders(t, response, method)
 	})
 }
 
-// compareAnswerReaders reads answer to a request of method with the fast
-// path and with http.ReadResponse, body included, fails t where they
+// compareResponseReaders reads response, to a request of method, with the
+// fast path and with http.ReadResponse, body included, fails t where they
 // differ, and reports whether the fast path took it.
-func compareAnswerReaders(t *testing.T, answer, method string) bool {
+func compareResponseReaders(t *testing.T, response, method string) bool {
 	t.Helper()
 	req := &http.Request{Method: method}
-	want, wantErr := http.ReadResponse(bufio.NewReaderSize(strings.NewReader(answer), 4096), req)
-	var a answerReader
-	got, gotErr := a.read(bufio.NewReaderSize(strings.NewReader(answer), 4096), req)
+	want, wantErr := http.ReadResponse(bufio.NewReaderSize(strings.NewReader(response), 4096), req)
+	var a ResponseReader
+	got, gotErr := a.Read(bufio.NewReaderSize(strings.NewReader(response), 4096), req)
 	if (gotErr == nil) != (wantErr == nil) {
-		t.Errorf("%q: error %v, net/http's %v", answer, gotErr, wantErr)
+		t.Errorf("%q: error %v, net/http's %v", response, gotErr, wantErr)
 		return false
 	}
 	if wantErr != nil {
@@ -249,7 +249,7 @@ func compareAnswerReaders(t *testing.T, answer, method string) bool {
 		!reflect.DeepEqual(got.TransferEncoding, want.TransferEncoding) || !reflect.DeepEqual(got.Trailer, want.Trailer) ||
 		string(gotBody) != string(wantBody) || (gotBodyErr == nil) != (wantBodyErr == nil) {
 		t.Errorf("%q to %s (fast path: %v):\n got %q %s close=%v len=%d header=%v body=%q (%v)\nwant %q %s close=%v len=%d header=%v body=%q (%v)",
-			answer, method, took, got.Status, got.Proto, got.Close, got.ContentLength, got.Header, gotBody, gotBodyErr,
+			response, method, took, got.Status, got.Proto, got.Close, got.ContentLength, got.Header, gotBody, gotBodyErr,
 			want.Status, want.Proto, want.Close, want.ContentLength, want.Header, wantBody, wantBodyErr)
 	}
 	return took

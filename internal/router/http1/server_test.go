@@ -1,4 +1,4 @@
-package router
+package http1
 
 import (
 	"bufio"
@@ -8,40 +8,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/jack-paas/jack"
 )
 
-// dialFront opens a raw connection to a test front.
-func dialFront(t *testing.T, f *testFront) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	conn, err := net.Dial("tcp", f.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	return conn, bufio.NewReader(conn)
-}
-
-func readAnswer(t *testing.T, br *bufio.Reader, method string) (*http.Response, string) {
-	t.Helper()
-	resp, err := http.ReadResponse(br, &http.Request{Method: method})
-	if err != nil {
-		t.Fatalf("read answer: %v", err)
-	}
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("read body: %v", err)
-	}
-	resp.Body.Close()
-	return resp, string(body)
-}
-
-func TestPlainServerAnswersPipelinedRequestsInOrder(t *testing.T) {
-	b := newBackend(t, "b")
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+func TestServerRespondsToPipelinedRequestsInOrder(t *testing.T) {
+	f := newTestServer(t, newTestHandler(nil))
 	conn, br := dialFront(t, f)
 	io.WriteString(conn, "GET /one HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /two HTTP/1.1\r\nHost: shop.test\r\n\r\nHEAD /three HTTP/1.1\r\nHost: shop.test\r\n\r\nGET /four HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n")
 	for _, want := range []string{"/one", "/two", "", "/four"} {
@@ -49,7 +19,7 @@ func TestPlainServerAnswersPipelinedRequestsInOrder(t *testing.T) {
 		if want == "" {
 			method = "HEAD"
 		}
-		resp, body := readAnswer(t, br, method)
+		resp, body := readResponse(t, br, method)
 		if resp.StatusCode != 200 {
 			t.Fatalf("%s: %d", want, resp.StatusCode)
 		}
@@ -62,7 +32,7 @@ func TestPlainServerAnswersPipelinedRequestsInOrder(t *testing.T) {
 		var s seen
 		jsonDecode(t, []byte(body), &s)
 		if s.URI != want {
-			t.Errorf("answer for %s came for %s", want, s.URI)
+			t.Errorf("response for %s came for %s", want, s.URI)
 		}
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
@@ -70,19 +40,17 @@ func TestPlainServerAnswersPipelinedRequestsInOrder(t *testing.T) {
 	}
 }
 
-func TestPlainServerSpeaksHTTP10AndExpectContinue(t *testing.T) {
-	b := newBackend(t, "b")
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+func TestServerSpeaksHTTP10AndExpectContinue(t *testing.T) {
+	f := newTestServer(t, newTestHandler(nil))
 
 	conn, br := dialFront(t, f)
 	io.WriteString(conn, "GET /a HTTP/1.0\r\nHost: shop.test\r\nConnection: keep-alive\r\n\r\n")
-	resp, _ := readAnswer(t, br, "GET")
+	resp, _ := readResponse(t, br, "GET")
 	if resp.StatusCode != 200 || resp.Header.Get("Connection") != "keep-alive" || resp.ContentLength <= 0 {
 		t.Errorf("HTTP/1.0 keep-alive: %d, Connection %q, length %d", resp.StatusCode, resp.Header.Get("Connection"), resp.ContentLength)
 	}
 	io.WriteString(conn, "GET /b HTTP/1.0\r\nHost: shop.test\r\n\r\n")
-	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+	if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
 		t.Errorf("second HTTP/1.0 request: %d", resp.StatusCode)
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
@@ -97,20 +65,18 @@ func TestPlainServerSpeaksHTTP10AndExpectContinue(t *testing.T) {
 	}
 	br.ReadString('\n')
 	io.WriteString(conn, "hello")
-	if resp, body := readAnswer(t, br, "POST"); resp.StatusCode != 200 || backendOf(t, body) != "b" {
+	if resp, body := readResponse(t, br, "POST"); resp.StatusCode != 200 || backendOf(t, body) != "b" {
 		t.Errorf("after 100 Continue: %d %q", resp.StatusCode, body)
 	}
 	conn, br = dialFront(t, f)
 	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\nExpect: something-else\r\n\r\n")
-	if resp, _ := readAnswer(t, br, "POST"); resp.StatusCode != http.StatusExpectationFailed {
+	if resp, _ := readResponse(t, br, "POST"); resp.StatusCode != http.StatusExpectationFailed {
 		t.Errorf("unknown Expect: %d, want 417", resp.StatusCode)
 	}
 }
 
-func TestPlainServerRefusesBadRequestsAndKeepsServing(t *testing.T) {
-	b := newBackend(t, "b")
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+func TestServerRefusesBadRequestsAndKeepsServing(t *testing.T) {
+	f := newTestServer(t, newTestHandler(nil))
 	for req, want := range map[string]int{
 		"GET / HTTP/1.1\r\n\r\n": 400, // no Host
 		"GET / HTTP/1.1\r\nHost: shop.test\r\nHost: other.test\r\n\r\n":                        400,
@@ -132,12 +98,11 @@ func TestPlainServerRefusesBadRequestsAndKeepsServing(t *testing.T) {
 	}
 }
 
-func TestPlainServerTimesOutSlowHeadersAndIdleConnections(t *testing.T) {
-	p, f := newTestProxy(t, func(s *edgeServer) {
-		s.readHeaderTimeout = 100 * time.Millisecond
-		s.idleTimeout = 200 * time.Millisecond
+func TestServerTimesOutSlowHeadersAndIdleConnections(t *testing.T) {
+	f := newTestServer(t, newTestHandler(nil), func(s *Server) {
+		s.ReadHeaderTimeout = 100 * time.Millisecond
+		s.IdleTimeout = 200 * time.Millisecond
 	})
-	setRoutes(t, p, 1, jack.Route{Env: "shop/prod", Hosts: []string{"shop.test"}})
 	conn, br := dialFront(t, f)
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: sh") // and nothing more
 	start := time.Now()
@@ -146,21 +111,20 @@ func TestPlainServerTimesOutSlowHeadersAndIdleConnections(t *testing.T) {
 	}
 	conn, br = dialFront(t, f)
 	io.WriteString(conn, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
-	readAnswer(t, br, "GET")
+	readResponse(t, br, "GET")
 	start = time.Now()
 	if _, err := br.ReadByte(); err != io.EOF || time.Since(start) < 150*time.Millisecond {
 		t.Errorf("idle: %v after %s; want the connection closed after the idle timeout", err, time.Since(start))
 	}
 }
 
-func TestPlainServerShutdownClosesIdleAndFinishesActive(t *testing.T) {
-	slow := newBlockingBackend(t)
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+func TestServerShutdownClosesIdleAndFinishesActive(t *testing.T) {
+	slow := newTestHandler(nil)
+	f := newTestServer(t, slow)
 	idle, idleBr := dialFront(t, f)
 	_ = idle
 	busy, busyBr := dialFront(t, f)
-	io.WriteString(busy, "GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	io.WriteString(busy, "GET /slow HTTP/1.1\r\nHost: shop.test\r\n\r\n")
 	<-slow.arrived
 	done := make(chan error, 1)
 	go func() { done <- f.server.Shutdown(t.Context()) }()
@@ -168,42 +132,45 @@ func TestPlainServerShutdownClosesIdleAndFinishesActive(t *testing.T) {
 		t.Errorf("idle connection at shutdown: %v, want closed", err)
 	}
 	close(slow.release)
-	resp, body := readAnswer(t, busyBr, "GET")
+	resp, body := readResponse(t, busyBr, "GET")
 	if resp.StatusCode != 200 || body != "released" || !resp.Close {
-		t.Errorf("request in flight at shutdown: %d %q, close %v; want it answered, then the connection closed", resp.StatusCode, body, resp.Close)
+		t.Errorf("request in flight at shutdown: %d %q, close %v; want its response, then the connection closed", resp.StatusCode, body, resp.Close)
 	}
 	if err := <-done; err != nil {
 		t.Errorf("shutdown: %v", err)
 	}
 }
 
-func TestPlainServerCutsTheAppsRequestWhenTheClientLeaves(t *testing.T) {
-	slow := newBlockingBackend(t)
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, slow.upstream("slow")))
+func TestServerTellsAWaitingHandlerWhenItsClientLeaves(t *testing.T) {
+	slow := newTestHandler(nil)
+	f := newTestServer(t, slow)
 	conn, _ := dialFront(t, f)
-	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	io.WriteString(conn, "GET /slow HTTP/1.1\r\nHost: shop.test\r\n\r\n")
 	<-slow.arrived
 	conn.Close()
 	select {
 	case <-slow.canceled:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the app's request ran on after its client left")
+		t.Fatal("the handler waited on after its client left")
 	}
-	waitFor(t, "the request to leave", func() bool { return p.InFlight("slow") == 0 })
 
-	// A client that stays gets its answer, however long it takes.
+	// A client that stays gets its response, however long it takes.
 	conn, br := dialFront(t, f)
-	io.WriteString(conn, "GET /long-poll HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+	io.WriteString(conn, "GET /slow HTTP/1.1\r\nHost: shop.test\r\n\r\n")
 	<-slow.arrived
-	time.Sleep(watchAfter + 200*time.Millisecond)
+	time.Sleep(WatchAfter + 200*time.Millisecond)
 	close(slow.release)
-	if resp, body := readAnswer(t, br, "GET"); resp.StatusCode != 200 || body != "released" {
+	if resp, body := readResponse(t, br, "GET"); resp.StatusCode != 200 || body != "released" {
 		t.Errorf("a patient client got %d %q", resp.StatusCode, body)
 	}
 	io.WriteString(conn, "GET /again HTTP/1.1\r\nHost: shop.test\r\n\r\n")
-	if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+	if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
 		t.Errorf("the connection after a watched request: %d", resp.StatusCode)
+	}
+	select {
+	case <-slow.canceled:
+		t.Error("the handler was told a patient client left")
+	default:
 	}
 }
 
@@ -212,16 +179,14 @@ func TestPlainServerCutsTheAppsRequestWhenTheClientLeaves(t *testing.T) {
 // write buffers (and its head reader), and takes them again when the next
 // request arrives, in pieces or not.
 func TestIdleConnectionsHoldNoBuffers(t *testing.T) {
-	b := newBackend(t, "b")
-	p, f := newTestProxy(t)
-	setRoutes(t, p, 1, newRoute("shop/prod", []string{"shop.test"}, b.upstream("b")))
+	f := newTestServer(t, newTestHandler(nil))
 	const clients = 20
 	var conns []net.Conn
 	var readers []*bufio.Reader
 	for range clients {
 		conn, br := dialFront(t, f)
 		io.WriteString(conn, "GET /first HTTP/1.1\r\nHost: shop.test\r\n\r\n")
-		if resp, _ := readAnswer(t, br, "GET"); resp.StatusCode != 200 {
+		if resp, _ := readResponse(t, br, "GET"); resp.StatusCode != 200 {
 			t.Fatalf("first request: %d", resp.StatusCode)
 		}
 		conns, readers = append(conns, conn), append(readers, br)
@@ -242,7 +207,7 @@ func TestIdleConnectionsHoldNoBuffers(t *testing.T) {
 		io.WriteString(conn, "GET /second HTTP/1.1\r\nHo")
 		time.Sleep(time.Millisecond)
 		io.WriteString(conn, "st: shop.test\r\n\r\n")
-		if resp, body := readAnswer(t, readers[i], "GET"); resp.StatusCode != 200 || !strings.Contains(body, "/second") {
+		if resp, body := readResponse(t, readers[i], "GET"); resp.StatusCode != 200 || !strings.Contains(body, "/second") {
 			t.Fatalf("second request on connection %d: %d %q", i, resp.StatusCode, body)
 		}
 	}

@@ -1,4 +1,4 @@
-package router
+package http1
 
 import (
 	"errors"
@@ -7,31 +7,28 @@ import (
 	"time"
 )
 
-// watchAfter is how long a request waits for its answer before the plain
+// WatchAfter is how long a request waits for its response before the
 // server starts watching whether its client is still there.
-const watchAfter = time.Second
+const WatchAfter = time.Second
 
-// errClientGone cancels a request whose client closed its connection.
-var errClientGone = errors.New("the client closed its connection")
-
-// clientWatch notices a client that goes away while the app has not
-// answered yet, so that the app's request is cut instead of running on for
-// nobody (net/http's server reads ahead on every request for this; the
-// plain server does it only for requests that take a while).
+// clientWatch notices a client that goes away while its request waits for
+// its response, so that the handler can stop working for nobody
+// (net/http's server reads ahead on every request for this; this server
+// does it only for requests that take a while).
 type clientWatch struct {
 	mu      sync.Mutex
 	timer   *time.Timer
-	c       *edgeConn
+	c       *conn
 	gone    func()
 	active  bool // the timer is set for the current request
 	running bool // a goroutine is peeking at the connection
 	done    chan struct{}
 }
 
-// watchClient calls gone if the client of a bodyless request closes its
-// connection before stop is called; it starts looking after watchAfter.
-// The caller must call stop before answering.
-func (w *edgeResponse) watchClient(gone func()) (stop func()) {
+// WatchClient calls gone if the client of a bodyless request closes its
+// connection before stop is called; it starts looking after WatchAfter.
+// The caller must call stop before responding.
+func (w *response) WatchClient(gone func()) (stop func()) {
 	if w.req.ContentLength != 0 || w.hijacked {
 		return func() {}
 	}
@@ -39,9 +36,9 @@ func (w *edgeResponse) watchClient(gone func()) (stop func()) {
 	cw.mu.Lock()
 	cw.c, cw.gone, cw.active = w.c, gone, true
 	if cw.timer == nil {
-		cw.timer = time.AfterFunc(watchAfter, cw.start)
+		cw.timer = time.AfterFunc(WatchAfter, cw.start)
 	} else {
-		cw.timer.Reset(watchAfter)
+		cw.timer.Reset(WatchAfter)
 	}
 	cw.mu.Unlock()
 	return cw.stop

@@ -1,4 +1,4 @@
-package router
+package http1
 
 import (
 	"bufio"
@@ -8,25 +8,26 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// answerReader reads the answer heads of one upstream connection, as
-// headReader does request heads: the common answer — HTTP/1.1, a status
-// with a body framed by one Content-Length, plain header lines, a head that
-// fits in the read buffer — is parsed into a Response reused from the
-// connection's previous answer, with one allocation; anything else
-// (informational and bodyless statuses, chunked bodies, trailers, answers to
-// HEAD, HTTP/1.0) goes to http.ReadResponse (TestAnswerReaderAgreesWithNetHTTP).
+// ResponseReader reads the response heads of one upstream connection, as
+// the server's headReader does request heads: the common response —
+// HTTP/1.1, a status with a body framed by one Content-Length, plain
+// header lines, a head that fits in the read buffer — is parsed into a
+// Response reused from the connection's previous response, with one
+// allocation; anything else (informational and bodyless statuses, chunked
+// bodies, trailers, responses to HEAD, HTTP/1.0) goes to http.ReadResponse
+// (TestResponseReaderAgreesWithNetHTTP).
 //
-// The Response is the connection's until it goes back to its pool: the
-// proxy is done with it (its head written to the client, its body read)
-// before then.
-type answerReader struct {
+// The Response returned is reused for the next one: whoever reads it is
+// done with it (its head written on, its body read) before reading the
+// next. The zero ResponseReader is ready to use.
+type ResponseReader struct {
 	resp   http.Response
 	fields fields
 	body   sizedBody
 }
 
-// read reads the answer to req from br.
-func (a *answerReader) read(br *bufio.Reader, req *http.Request) (*http.Response, error) {
+// Read reads the response to req from br.
+func (a *ResponseReader) Read(br *bufio.Reader, req *http.Request) (*http.Response, error) {
 	if req.Method != http.MethodHead {
 		if head := peekHead(br); head != nil {
 			if resp := a.parse(head, br, req); resp != nil {
@@ -40,7 +41,7 @@ func (a *answerReader) read(br *bufio.Reader, req *http.Request) (*http.Response
 
 // parse parses a whole head ending in CRLF CRLF, or returns nil if it is
 // not one the fast path takes.
-func (a *answerReader) parse(head []byte, br *bufio.Reader, req *http.Request) *http.Response {
+func (a *ResponseReader) parse(head []byte, br *bufio.Reader, req *http.Request) *http.Response {
 	s := string(head)
 	line, rest, ok := cutCRLF(s)
 	if !ok || len(line) < len("HTTP/1.1 200") || line[:len("HTTP/1.1 ")] != "HTTP/1.1 " {

@@ -1,22 +1,24 @@
 //go:build !linux
 
-package router
+package http1
 
 import (
 	"net"
 	"syscall"
 )
 
-// Elsewhere than on Linux a goroutine serves each plain connection all its
+// Elsewhere than on Linux a goroutine serves each connection all its
 // life; these stand in for the event loop's parts (loop_linux.go).
 
 type eventLoop struct{}
 
-func startLoops(*edgeServer) []*eventLoop { return nil }
-func (*eventLoop) add(*edgeConn)          {}
-func (*eventLoop) remove(*edgeConn)       {}
-func (*eventLoop) poke()                  {}
-func (*eventLoop) takeBack(*edgeConn)     {}
+type loopState struct{ raw rawSocket }
+
+func startLoops(*Server, int) []*eventLoop { return nil }
+func (*eventLoop) add(*conn)               {}
+func (*eventLoop) remove(*conn)            {}
+func (*eventLoop) poke()                   {}
+func (*eventLoop) takeBack(*conn)          {}
 
 type rawSocket struct{ rc syscall.RawConn }
 

@@ -1,4 +1,4 @@
-package router
+package http1
 
 import (
 	"bufio"
@@ -14,10 +14,10 @@ import (
 	"golang.org/x/net/http/httpguts"
 )
 
-// edgeResponse is the http.ResponseWriter of one request on an edgeConn;
-// the connection reuses it for each request.
-type edgeResponse struct {
-	c           *edgeConn
+// response is the http.ResponseWriter of one request on a conn; the
+// connection reuses it for each request.
+type response struct {
+	c           *conn
 	req         *http.Request
 	header      http.Header
 	status      int
@@ -33,22 +33,22 @@ type edgeResponse struct {
 	body        trackedBody
 }
 
-func (w *edgeResponse) reset(c *edgeConn, req *http.Request) {
+func (w *response) reset(c *conn, req *http.Request) {
 	h := w.header
 	if h == nil {
 		h = make(http.Header, 8)
 	} else {
 		clear(h)
 	}
-	*w = edgeResponse{c: c, req: req, header: h, length: -1}
+	*w = response{c: c, req: req, header: h, length: -1}
 }
 
-// Header returns the answer's headers, to change before WriteHeader.
-func (w *edgeResponse) Header() http.Header { return w.header }
+// Header returns the response's headers, to change before WriteHeader.
+func (w *response) Header() http.Header { return w.header }
 
 // WriteHeader writes the status line and headers. Informational statuses
 // (other than 101) are written at once and may be followed by more.
-func (w *edgeResponse) WriteHeader(code int) {
+func (w *response) WriteHeader(code int) {
 	if w.wroteHeader || w.hijacked {
 		return
 	}
@@ -79,7 +79,7 @@ func (w *edgeResponse) WriteHeader(code int) {
 		delete(h, "Transfer-Encoding")
 		w.length = -1
 	}
-	if w.c.srv.closing.Load() || w.c.srv.proxy.closing.Load() || req.Close || hasToken(h["Connection"], "close") {
+	if w.c.srv.closesAfterResponse() || req.Close || hasToken(h["Connection"], "close") {
 		w.closeAfter = true
 	}
 	if !req.ProtoAtLeast(1, 1) && !(w.length >= 0 || w.noBody) || !req.ProtoAtLeast(1, 1) && !hasToken(req.Header["Connection"], "keep-alive") {
@@ -110,7 +110,7 @@ func (w *edgeResponse) WriteHeader(code int) {
 }
 
 // Write writes body bytes, chunked when the length is not known.
-func (w *edgeResponse) Write(p []byte) (int, error) {
+func (w *response) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -147,12 +147,12 @@ func (w *edgeResponse) Write(p []byte) (int, error) {
 
 // ReadFrom sends a body of known length straight to the connection, so a
 // file goes out with sendfile.
-func (w *edgeResponse) ReadFrom(src io.Reader) (int64, error) {
+func (w *response) ReadFrom(src io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
 	if w.chunked || w.noBody || w.err != nil || w.hijacked || w.length < 0 || w.c.inLoop.Load() {
-		return io.Copy(writerOnly{w}, src) // an event loop's answers never wait on the socket
+		return io.Copy(writerOnly{w}, src) // an event loop's responses never wait on the socket
 	}
 	if err := w.c.bw.Flush(); err != nil {
 		w.err = err
@@ -171,7 +171,7 @@ func (w *edgeResponse) ReadFrom(src io.Reader) (int64, error) {
 }
 
 // Flush sends what is buffered.
-func (w *edgeResponse) Flush() {
+func (w *response) Flush() {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
@@ -181,13 +181,13 @@ func (w *edgeResponse) Flush() {
 }
 
 // FlushError is Flush that says whether it worked.
-func (w *edgeResponse) FlushError() error {
+func (w *response) FlushError() error {
 	w.Flush()
 	return w.err
 }
 
 // Hijack hands the connection over (for an upgraded protocol).
-func (w *edgeResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if w.hijacked {
 		return nil, nil, http.ErrHijacked
 	}
@@ -200,12 +200,12 @@ func (w *edgeResponse) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 }
 
 // SetReadDeadline and SetWriteDeadline serve http.ResponseController.
-func (w *edgeResponse) SetReadDeadline(t time.Time) error  { return w.c.conn.SetReadDeadline(t) }
-func (w *edgeResponse) SetWriteDeadline(t time.Time) error { return w.c.conn.SetWriteDeadline(t) }
+func (w *response) SetReadDeadline(t time.Time) error  { return w.c.conn.SetReadDeadline(t) }
+func (w *response) SetWriteDeadline(t time.Time) error { return w.c.conn.SetWriteDeadline(t) }
 
-// finish ends the answer: the last chunk and trailers, and a check that a
-// declared length was written in full.
-func (w *edgeResponse) finish() {
+// finish ends the response: the last chunk and trailers, and a check that
+// a declared length was written in full.
+func (w *response) finish() {
 	if w.err != nil {
 		return
 	}
@@ -239,7 +239,7 @@ func (w *edgeResponse) finish() {
 // and sends 100 Continue before the first read when the client asked.
 type trackedBody struct {
 	r      io.ReadCloser
-	w      *edgeResponse
+	w      *response
 	expect bool
 	eof    bool
 }
@@ -301,6 +301,9 @@ func writeHeaderFields(bw *bufio.Writer, h http.Header) {
 		}
 	}
 }
+
+// writerOnly hides a writer's ReadFrom, so io.Copy uses a buffer.
+type writerOnly struct{ io.Writer }
 
 func hasToken(values []string, token string) bool {
 	return httpguts.HeaderValuesContainsToken(values, token)
